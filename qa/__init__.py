@@ -1,0 +1,83 @@
+"""Answer questions from documents and cite the exact supporting sentence.
+
+    >>> from qa import answer
+    >>> answer("Where did Khamenei speak?").text
+    'Qom'
+
+Heavy modules (torch, FAISS) load on first use, so ``import qa`` and
+``qa --help`` stay fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from qa.answer import Answer, Citation, Span
+from qa.errors import (
+    ConfigError,
+    DocumentError,
+    DocumentNotFoundError,
+    EmptyDocumentError,
+    EmptyQuestionError,
+    IndexCorruptError,
+    IndexNotFoundError,
+    IndexStoreError,
+    ModelLoadError,
+    ModelMismatchError,
+    NoDocumentsError,
+    QAError,
+    QuestionError,
+    QuestionTooLongError,
+    UnreadableDocumentError,
+)
+
+if TYPE_CHECKING:
+    from qa.assistant import Assistant, answer
+    from qa.config import Settings
+    from qa.reader import Reader, SentenceReader
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+_LAZY = {
+    "Assistant": "qa.assistant",
+    "answer": "qa.assistant",
+    "Settings": "qa.config",
+    "Reader": "qa.reader",
+    "SentenceReader": "qa.reader",
+}
+
+__all__ = [
+    "Answer",
+    "Assistant",
+    "Citation",
+    "ConfigError",
+    "DocumentError",
+    "DocumentNotFoundError",
+    "EmptyDocumentError",
+    "EmptyQuestionError",
+    "IndexCorruptError",
+    "IndexNotFoundError",
+    "IndexStoreError",
+    "ModelLoadError",
+    "ModelMismatchError",
+    "NoDocumentsError",
+    "QAError",
+    "QuestionError",
+    "QuestionTooLongError",
+    "Reader",
+    "SentenceReader",
+    "Settings",
+    "Span",
+    "UnreadableDocumentError",
+    "answer",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'qa' has no attribute {name!r}")

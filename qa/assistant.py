@@ -1,0 +1,238 @@
+"""The assistant: a loaded index, a retriever and a reader behind ``answer()``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from index.documents import Document, load_documents
+from index.embedder import Embedder, SentenceTransformerEmbedder, resolve_model
+from index.store import PassageIndex, build_index, is_current, load_index, read_manifest, save_index
+from qa.answer import Answer
+from qa.config import Settings, bundled_documents
+from qa.errors import EmptyQuestionError, IndexStoreError, QuestionTooLongError
+from qa.reader import Reader, SentenceReader
+from qa.retriever import HybridRetriever
+
+logger = logging.getLogger(__name__)
+
+
+def make_reader(spec: Reader | str | None, settings: Settings) -> Reader:
+    """Turn a reader spec into a reader: an instance, ``"sentence"`` or ``None`` (the default)."""
+    if spec is None or spec == "sentence":
+        return SentenceReader(abstain_below=settings.abstain_below)
+    if isinstance(spec, str):
+        from qa.errors import ConfigError
+
+        raise ConfigError(f"unknown reader {spec!r}; use 'sentence'")
+    return spec
+
+
+class Assistant:
+    """Answers questions from an indexed corpus and cites the supporting sentences.
+
+    Build one with :meth:`from_paths` (index built or reloaded) or :meth:`open`
+    (an existing index directory); the constructor takes ready parts, so tests
+    can pass their own index, embedder and reader.
+
+    Args:
+        index: The loaded passage index.
+        embedder: The model that embeds questions; the index's own model.
+        reader: What turns passages into an answer.
+        settings: Retrieval depth, abstention threshold and question limits.
+        index_dir: Where the index lives on disk, if it does.
+    """
+
+    def __init__(
+        self,
+        index: PassageIndex,
+        embedder: Embedder,
+        *,
+        reader: Reader | None = None,
+        settings: Settings | None = None,
+        index_dir: Path | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.index = index
+        self.embedder = embedder
+        self.reader = reader or make_reader(None, self.settings)
+        self.retriever = HybridRetriever(index, embedder, top_k=self.settings.top_k)
+        self.index_dir = index_dir
+
+    @classmethod
+    def from_paths(
+        cls,
+        paths: Sequence[str | Path] | None = None,
+        *,
+        index_dir: str | Path | None = None,
+        settings: Settings | None = None,
+        reader: Reader | str | None = None,
+        embedder: Embedder | None = None,
+        show_progress: bool = False,
+    ) -> Assistant:
+        """Index documents (or reload their index) and return a ready assistant.
+
+        The index is rebuilt when the documents, the model or the passage
+        settings differ from what ``index_dir`` holds; otherwise it is loaded.
+
+        Args:
+            paths: Files or directories; the bundled article when omitted.
+            index_dir: Where to keep the index; a per-corpus folder under
+                ``settings.home`` when omitted.
+            settings: Model and tuning; :meth:`Settings.from_env` when omitted.
+            reader: A reader, or ``"sentence"`` (the default).
+            embedder: An already loaded embedder (shared between assistants).
+            show_progress: Show progress bars while embedding.
+
+        Raises:
+            DocumentError: A path is missing, unreadable, binary or empty.
+            ModelLoadError: The embedding model cannot be loaded.
+        """
+        settings = settings or Settings.from_env()
+        documents = load_documents(paths if paths else bundled_documents())
+        model_name = embedder.name if embedder is not None else resolve_model(settings.model)[0]
+        directory = Path(index_dir).expanduser() if index_dir else settings.index_dir_for([d.path for d in documents])
+        embedder = embedder or SentenceTransformerEmbedder.load(settings.model)
+        index = _load_or_build(documents, embedder, directory, settings, show_progress)
+        return cls(index, embedder, reader=make_reader(reader, settings), settings=settings, index_dir=directory)
+
+    @classmethod
+    def open(
+        cls,
+        index_dir: str | Path,
+        *,
+        settings: Settings | None = None,
+        model: str | None = None,
+        reader: Reader | str | None = None,
+        show_progress: bool = False,
+    ) -> Assistant:
+        """Open an existing index directory; its manifest names the documents and model.
+
+        Documents that changed on disk since indexing are re-indexed; documents
+        that are gone are answered from the text stored in the index.
+
+        Raises:
+            IndexNotFoundError: ``index_dir`` holds no index.
+            ModelMismatchError: ``model`` differs from the index's model.
+        """
+        directory = Path(index_dir).expanduser()
+        manifest = read_manifest(directory)
+        if model is not None and resolve_model(model)[0] != manifest.model:
+            load_index(directory, model=resolve_model(model)[0])  # raises ModelMismatchError
+        base = settings or Settings.from_env()
+        settings = Settings(
+            model=manifest.model,
+            home=base.home,
+            passages=manifest.passage_settings,
+            top_k=base.top_k,
+            abstain_below=base.abstain_below,
+            max_question_chars=base.max_question_chars,
+        )
+        paths = [d.path for d in manifest.documents]
+        if all(Path(p).is_file() for p in paths):
+            return cls.from_paths(
+                paths, index_dir=directory, settings=settings, reader=reader, show_progress=show_progress
+            )
+        logger.warning("some indexed documents are gone; answering from the text stored in %s", directory)
+        embedder = SentenceTransformerEmbedder.load(manifest.model)
+        index = load_index(directory, model=embedder.name)
+        return cls(index, embedder, reader=make_reader(reader, settings), settings=settings, index_dir=directory)
+
+    @property
+    def documents(self) -> tuple[Document, ...]:
+        """The indexed documents."""
+        return self.index.documents
+
+    def check_question(self, question: str) -> str:
+        """Return the question stripped, or raise if it cannot be asked.
+
+        Raises:
+            EmptyQuestionError: Empty or whitespace only.
+            QuestionTooLongError: Longer than ``settings.max_question_chars``.
+        """
+        if not isinstance(question, str) or not question.strip():
+            raise EmptyQuestionError("the question is empty; type a question about the document")
+        question = question.strip()
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise QuestionTooLongError(
+                f"the question has {len(question)} characters, the limit is {limit}; ask something shorter"
+            )
+        return question
+
+    def answer(self, question: str) -> Answer:
+        """Answer one question, citing the exact supporting sentence(s).
+
+        Example:
+            >>> from qa import Assistant
+            >>> assistant = Assistant.from_paths()          # the bundled article
+            >>> r = assistant.answer("Where did Khamenei speak?")
+            >>> r.text, r.citation.start < r.citation.end
+            ('Qom', True)
+        """
+        question = self.check_question(question)
+        retrieval = self.retriever.retrieve(question)
+        return self.reader.read(question, retrieval, self.index)
+
+    def answer_many(self, questions: Sequence[str]) -> list[Answer]:
+        """Answer several questions, embedding them in one batch."""
+        checked = [self.check_question(q) for q in questions]
+        vectors = self.embedder.encode(checked)
+        return [
+            self.reader.read(q, self.retriever.retrieve(q, vector), self.index)
+            for q, vector in zip(checked, vectors, strict=True)
+        ]
+
+
+def _load_or_build(
+    documents: Sequence[Document],
+    embedder: Embedder,
+    directory: Path,
+    settings: Settings,
+    show_progress: bool,
+) -> PassageIndex:
+    """Reload the index in ``directory`` if it is current, else build and save it."""
+    try:
+        manifest = read_manifest(directory)
+        if is_current(manifest, documents, embedder.name, settings.passages):
+            return load_index(directory, model=embedder.name)
+        logger.info("documents or model changed; rebuilding the index in %s", directory)
+    except IndexStoreError as exc:
+        logger.info("building a new index in %s (%s)", directory, exc)
+    index = build_index(documents, embedder, settings=settings.passages, show_progress=show_progress)
+    save_index(index, directory)
+    return index
+
+
+_default: Assistant | None = None
+_default_lock = threading.Lock()
+
+
+def default_assistant() -> Assistant:
+    """The assistant over the bundled article, built or loaded on first use."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Assistant.from_paths()
+        return _default
+
+
+def answer(question: str) -> Answer:
+    """Answer a question about the bundled article.
+
+    The index is built (first time) or loaded on the first call.
+
+    Example:
+        >>> from qa import answer
+        >>> r = answer("What did Rouhani say?")
+        >>> "cut Soleimani's hand" in r.text
+        True
+        >>> r.citation.sentence in open(r.citation.document, encoding="utf-8").read()
+        True
+
+    Raises:
+        QuestionError: The question is empty or too long.
+    """
+    return default_assistant().answer(question)

@@ -1,0 +1,80 @@
+"""Settings and their environment overrides, read in one place.
+
+Environment variables:
+    QA_HOME       where default indexes live (default: ``$XDG_CACHE_HOME/qa-assistant``
+                  or ``~/.cache/qa-assistant``)
+    QA_MODEL      embedding model name or path (default: the bundled all-MiniLM-L6-v2)
+    QA_TOP_K      passages retrieved per question (default 5)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.embedder import DEFAULT_MODEL
+from index.store import PassageSettings
+from qa.errors import ConfigError
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+SEEDS_DIR = PACKAGE_ROOT / "seeds"
+MAX_QUESTION_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything an :class:`~qa.Assistant` can be tuned with.
+
+    Attributes:
+        model: Embedding model name or local path.
+        home: Folder for default index directories.
+        passages: Passage size and overlap.
+        top_k: Passages retrieved per question.
+        abstain_below: Confidence under which the reader says the text does not answer.
+        max_question_chars: Longest question accepted.
+    """
+
+    model: str = DEFAULT_MODEL
+    home: Path = field(default_factory=lambda: default_home({}))
+    passages: PassageSettings = PassageSettings()
+    top_k: int = 5
+    abstain_below: float = 0.5
+    max_question_chars: int = MAX_QUESTION_CHARS
+
+    def __post_init__(self) -> None:
+        if self.top_k < 1:
+            raise ConfigError(f"top_k must be at least 1, got {self.top_k}")
+        if not 0.0 <= self.abstain_below <= 1.0:
+            raise ConfigError(f"abstain_below must be in [0, 1], got {self.abstain_below}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read overrides from the environment (``os.environ`` by default)."""
+        env = os.environ if environ is None else environ
+        top_k = env.get("QA_TOP_K", "5")
+        try:
+            k = int(top_k)
+        except ValueError:
+            raise ConfigError(f"QA_TOP_K must be a whole number, got {top_k!r}") from None
+        return cls(model=env.get("QA_MODEL", DEFAULT_MODEL), home=default_home(env), top_k=k)
+
+    def index_dir_for(self, paths: Sequence[str]) -> Path:
+        """The default index directory of a corpus: one per set of documents and model."""
+        key = hashlib.sha256("\n".join([self.model, *sorted(paths)]).encode("utf-8")).hexdigest()[:16]
+        return self.home / "indexes" / key
+
+
+def default_home(environ: Mapping[str, str]) -> Path:
+    """``QA_HOME``, else ``$XDG_CACHE_HOME/qa-assistant``, else ``~/.cache/qa-assistant``."""
+    if environ.get("QA_HOME"):
+        return Path(environ["QA_HOME"]).expanduser()
+    cache = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache).expanduser() / "qa-assistant"
+
+
+def bundled_documents() -> list[Path]:
+    """The bundled seed article(s), the default corpus."""
+    return sorted(p for p in SEEDS_DIR.glob("*.txt") if p.is_file())

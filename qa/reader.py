@@ -1,0 +1,327 @@
+"""Readers turn retrieved passages into an answer with citations.
+
+:class:`Reader` is the seam: anything with ``name`` and ``read(question,
+retrieval, index) -> Answer`` can answer. :class:`SentenceReader` is the
+offline default:
+
+1. every sentence of the retrieved passages is scored with named features
+   (dense similarity to the question, idf-weighted coverage of the question's
+   terms by the sentence and by the sentence before it, whether it holds a
+   span of the expected type, and the rank of its passage);
+2. the best sentence gives the answer span for the question type (a person,
+   place, date, number, or the quotation attributed to a speaker) and falls
+   back to the whole sentence when no typed span fits;
+3. a "what did X say" answer whose quote is attributed by "he told ..." also
+   cites the sentence that names X, so the answer can rest on two sentences;
+4. when the confidence is below ``abstain_below`` it abstains and cites nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import weakref
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from index.documents import Sentence
+from index.store import PassageIndex
+from qa import spans
+from qa.answer import Answer, Citation, Span
+from qa.question import AnswerType, Question, analyze
+from qa.retriever import Retrieval
+from qa.text import terms, words
+
+
+@runtime_checkable
+class Reader(Protocol):
+    """Reads retrieved passages and answers, citing sentences."""
+
+    name: str
+
+    def read(self, question: str, retrieval: Retrieval, index: PassageIndex) -> Answer:
+        """Answer ``question`` from ``retrieval``, or abstain."""
+        ...
+
+
+@dataclass(frozen=True)
+class ReaderWeights:
+    """Weights of the sentence score and the confidence mapping; all documented.
+
+    Attributes:
+        dense: Weight of the cosine similarity between question and sentence.
+        lexical: Weight of the idf-weighted share of question terms in the sentence.
+        context: Weight of the same share counted over the sentence and the one before it
+            (a quote attributed with "he said" gets its subject from there).
+        type_match: Bonus when the sentence holds a span of the expected answer type.
+        passage_rank: Bonus for sentences of the first retrieved passage, decaying with rank.
+        unknown_entity: Penalty per capitalised question word the corpus never contains.
+        confidence_slope: Steepness of the logistic map from score to confidence.
+        confidence_midpoint: Score that maps to confidence 0.5.
+    """
+
+    dense: float = 0.45
+    lexical: float = 0.35
+    context: float = 0.10
+    type_match: float = 0.10
+    passage_rank: float = 0.05
+    unknown_entity: float = 0.25
+    confidence_slope: float = 12.0
+    confidence_midpoint: float = 0.42
+
+
+@dataclass(frozen=True)
+class SentenceFeatures:
+    """The evidence for one candidate sentence."""
+
+    sentence_id: int
+    dense: float
+    lexical: float
+    context: float
+    type_match: bool
+    passage_rank: int
+    score: float
+
+
+@dataclass
+class _CorpusStats:
+    """Per-index data computed once: sentence terms, idf, proper nouns."""
+
+    sentence_terms: list[frozenset[str]]
+    idf: dict[str, float]
+    max_idf: float
+    proper_nouns: frozenset[str]
+    vocabulary: frozenset[str]
+
+
+def _corpus_stats(index: PassageIndex) -> _CorpusStats:
+    sentence_terms = [frozenset(terms(s.text)) for s in index.sentences]
+    df: Counter[str] = Counter()
+    for ts in sentence_terms:
+        df.update(ts)
+    n = max(1, len(sentence_terms))
+    idf = {t: math.log(1 + n / c) for t, c in df.items()}
+    proper: set[str] = set()
+    for sentence in index.sentences:
+        tokens = sentence.text.split()
+        for token in tokens[1:]:
+            word = token.strip("\"“”‘’'(),.;:!?")
+            if word[:1].isupper():
+                proper.add(word)
+    vocabulary = frozenset(w.lower() for s in index.sentences for w in words(s.text))
+    return _CorpusStats(sentence_terms, idf, math.log(1 + n), frozenset(proper), vocabulary)
+
+
+class SentenceReader:
+    """The default offline reader: scores sentences, extracts typed spans, abstains.
+
+    Args:
+        abstain_below: Confidence under which the reader abstains.
+        weights: Feature weights and the confidence mapping.
+        max_citations: Most sentences one answer cites.
+    """
+
+    name = "sentence"
+
+    def __init__(
+        self,
+        *,
+        abstain_below: float = 0.5,
+        weights: ReaderWeights = ReaderWeights(),
+        max_citations: int = 2,
+    ) -> None:
+        self.abstain_below = abstain_below
+        self.weights = weights
+        self.max_citations = max_citations
+        self._stats: weakref.WeakKeyDictionary[PassageIndex, _CorpusStats] = weakref.WeakKeyDictionary()
+
+    def stats(self, index: PassageIndex) -> _CorpusStats:
+        """Sentence-level data for ``index``, computed on first use and cached."""
+        cached = self._stats.get(index)
+        if cached is None:
+            cached = self._stats[index] = _corpus_stats(index)
+        return cached
+
+    # -- scoring -----------------------------------------------------------------
+
+    def _coverage(self, question_terms: Sequence[str], present: Callable[[str], bool], stats: _CorpusStats) -> float:
+        weights = [stats.idf.get(t, stats.max_idf) for t in question_terms]
+        total = sum(weights)
+        if not total:
+            return 0.0
+        return sum(w for t, w in zip(question_terms, weights, strict=True) if present(t)) / total
+
+    def _previous(self, index: PassageIndex, sid: int) -> int | None:
+        sentence = index.sentences[sid]
+        return sid - 1 if sentence.index > 0 else None
+
+    def _has_type(self, q: Question, sentence: Sentence, prev_terms: frozenset[str], stats: _CorpusStats) -> bool:
+        text = sentence.text
+        if q.type is AnswerType.QUOTE:
+            own = frozenset(terms(spans.outside_quotes(text)))
+            named = spans.attributed_to(text, q.speaker_terms, own)
+            by_pronoun = spans.has_pronoun_attribution(text) and spans.attributed_to(text, q.speaker_terms, prev_terms)
+            return (named and bool(spans.quotes(text) or spans.reported_clauses(text))) or (
+                by_pronoun and bool(spans.quotes(text))
+            )
+        return bool(self._typed_spans(q, text, stats))
+
+    def _typed_spans(self, q: Question, text: str, stats: _CorpusStats) -> spans.SpanList:
+        if q.type is AnswerType.PERSON:
+            return [spans.possessive_free(text, s, e) for s, e in spans.names(text, stats.proper_nouns)]
+        if q.type is AnswerType.PLACE:
+            return spans.places(text)
+        if q.type is AnswerType.DATE:
+            return spans.dates(text)
+        if q.type is AnswerType.NUMBER:
+            return spans.numbers(text)
+        return []
+
+    def score_sentences(self, q: Question, retrieval: Retrieval, index: PassageIndex) -> list[SentenceFeatures]:
+        """Score every sentence of the retrieved passages, best first."""
+        stats = self.stats(index)
+        w = self.weights
+        rank_of: dict[int, int] = {}
+        for rank, scored in enumerate(retrieval.passages):
+            for sid in scored.passage.sentence_ids:
+                rank_of.setdefault(sid, rank)
+        if not rank_of:
+            return []
+        ids = sorted(rank_of)
+        dense = index.sentence_vectors[ids] @ retrieval.vector
+        features = []
+        for sid, dense_score in zip(ids, dense, strict=True):
+            own = stats.sentence_terms[sid]
+            prev = self._previous(index, sid)
+            prev_terms = stats.sentence_terms[prev] if prev is not None else frozenset()
+            lexical = self._coverage(q.terms, own.__contains__, stats)
+            context = self._coverage(q.terms, lambda t, own=own, prev_terms=prev_terms: t in own or t in prev_terms, stats)
+            type_match = self._has_type(q, index.sentences[sid], prev_terms, stats)
+            rank = rank_of[sid]
+            score = (
+                w.dense * float(dense_score)
+                + w.lexical * lexical
+                + w.context * context
+                + (w.type_match if type_match else 0.0)
+                + w.passage_rank / (1 + rank)
+            )
+            features.append(SentenceFeatures(sid, float(dense_score), lexical, context, type_match, rank, score))
+        features.sort(key=lambda f: (-f.score, f.sentence_id))
+        return features
+
+    def _unknown_entities(self, question: str, stats: _CorpusStats) -> int:
+        """Capitalised question words (not the first word) that the corpus never contains."""
+        tokens = words(question)[1:]
+        return sum(1 for t in tokens if t[:1].isupper() and t.lower() not in stats.vocabulary and t.lower() not in ("i",))
+
+    def confidence(self, best: SentenceFeatures, q: Question, stats: _CorpusStats) -> float:
+        """Map the best sentence's score to ``[0, 1]``."""
+        w = self.weights
+        score = best.score - w.unknown_entity * self._unknown_entities(q.text, stats)
+        if q.speaker_terms and not any(t in stats.idf for t in q.speaker_terms):
+            score -= w.unknown_entity  # the speaker never appears in the corpus
+        return 1.0 / (1.0 + math.exp(-w.confidence_slope * (score - w.confidence_midpoint)))
+
+    # -- spans ---------------------------------------------------------------------
+
+    def _pick_span(self, q: Question, text: str, stats: _CorpusStats) -> tuple[int, int] | None:
+        """The typed span of ``text`` nearest the question's terms, not repeating them."""
+        candidates = self._typed_spans(q, text, stats)
+        if q.type is AnswerType.QUOTE:
+            candidates = spans.quotes(text) or spans.reported_clauses(text)
+        question_words = {t for t in q.terms}
+        useful = [
+            (s, e) for s, e in candidates if e > s and not set(terms(text[s:e])) <= question_words
+        ]
+        if not useful:
+            return None
+        # Trim question words from the edges: "Iranian President Hassan Rouhani" -> "Hassan Rouhani".
+        trimmed = [self._trim_known(text, s, e, question_words) for s, e in useful]
+        anchors = [m.start() for m in _word_iter(text) if terms(m.group(0)) and terms(m.group(0))[0] in question_words]
+        if not anchors or q.type is AnswerType.QUOTE:
+            return trimmed[0]
+        def distance(span: tuple[int, int]) -> int:
+            s, e = span
+            return min(0 if s <= a < e else min(abs(a - s), abs(a - e)) for a in anchors)
+        return min(trimmed, key=lambda span: (distance(span), span[0]))
+
+    @staticmethod
+    def _trim_known(text: str, start: int, end: int, known: set[str]) -> tuple[int, int]:
+        tokens = list(_word_iter(text, start, end))
+        while len(tokens) > 1 and terms(tokens[0].group(0)) and set(terms(tokens[0].group(0))) <= known:
+            tokens.pop(0)
+        while len(tokens) > 1 and terms(tokens[-1].group(0)) and set(terms(tokens[-1].group(0))) <= known:
+            tokens.pop()
+        return tokens[0].start(), tokens[-1].end()
+
+    # -- answer --------------------------------------------------------------------
+
+    def read(self, question: str, retrieval: Retrieval, index: PassageIndex) -> Answer:
+        q = analyze(question)
+        stats = self.stats(index)
+        ranked = self.score_sentences(q, retrieval, index)
+        if not ranked:
+            return Answer(question=question, text=None, citations=(), confidence=0.0, reader=self.name)
+        best = ranked[0]
+        confidence = self.confidence(best, q, stats)
+        if confidence < self.abstain_below:
+            return Answer(question=question, text=None, citations=(), confidence=confidence, reader=self.name)
+
+        sentence = index.sentences[best.sentence_id]
+        cited = [best.sentence_id]
+        answer_sentence = sentence
+        span = self._pick_span(q, sentence.text, stats)
+        if q.type is AnswerType.QUOTE:
+            span, answer_sentence, cited = self._quote_answer(q, best.sentence_id, index, stats)
+        if span is None:
+            span = (0, len(answer_sentence.text))
+        start = answer_sentence.start + span[0]
+        end = answer_sentence.start + span[1]
+        citations = tuple(_citation(index.sentences[sid]) for sid in cited[: self.max_citations])
+        return Answer(
+            question=question,
+            text=index.document(answer_sentence.document).text[start:end],
+            citations=citations,
+            confidence=confidence,
+            offset=Span(start, end),
+            reader=self.name,
+        )
+
+    def _quote_answer(
+        self, q: Question, sid: int, index: PassageIndex, stats: _CorpusStats
+    ) -> tuple[tuple[int, int] | None, Sentence, list[int]]:
+        """Answer "what did X say": X's quote, following "he told ..." across sentences.
+
+        Returns the span within the answering sentence, that sentence, and the
+        cited sentence ids (the answering sentence first).
+        """
+        sentence = index.sentences[sid]
+        own_quotes = spans.quotes(sentence.text)
+        prev = self._previous(index, sid)
+        if own_quotes:
+            cited = [sid]
+            if prev is not None and spans.has_pronoun_attribution(sentence.text):
+                cited.append(prev)  # the sentence that says who "he" is
+            return own_quotes[0], sentence, cited
+        # The sentence names the speaker; their words may follow as "..." he said.
+        nxt = sid + 1
+        if nxt < len(index.sentences) and index.sentences[nxt].document == sentence.document:
+            follower = index.sentences[nxt]
+            follow_quotes = spans.quotes(follower.text)
+            if follow_quotes and spans.has_pronoun_attribution(follower.text):
+                return follow_quotes[0], follower, [nxt, sid]
+        clauses = spans.reported_clauses(sentence.text)
+        return (clauses[0] if clauses else None), sentence, [sid]
+
+
+_WORD_RE = re.compile(r"[A-Za-z0-9](?:[\w'’.-]*[A-Za-z0-9])?")
+
+
+def _word_iter(text: str, start: int = 0, end: int | None = None) -> Iterator[re.Match[str]]:
+    return _WORD_RE.finditer(text, start, len(text) if end is None else end)
+
+
+def _citation(sentence: Sentence) -> Citation:
+    return Citation(document=sentence.document, sentence=sentence.text, start=sentence.start, end=sentence.end)

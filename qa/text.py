@@ -1,0 +1,58 @@
+"""Word-level text helpers shared by lexical retrieval and the reader."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+STOPWORDS = frozenset(
+    """
+    a an the and or but if then else of to in on at by for with from into onto about as is are was were be been
+    being am do does did doing done have has had having it its it's this that these those there here he she
+    they we you i me him her them us my your his their our what which who whom whose when where why how
+    not no nor so than too very can could will would shall should may might must just also any all each
+    some such only own same other more most few both until while over under again further once up down out
+    off s t don said say says saying tell told according many much
+    """.split()
+)
+
+_WORD = re.compile(r"[A-Za-z]\.(?:[A-Za-z]\.)+|[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+
+
+def words(text: str) -> list[str]:
+    """Split text into word tokens, keeping dotted acronyms ("U.S.") whole."""
+    return _WORD.findall(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Reduce a lower-case word to a crude stem so "strikes"/"strike", "fired"/"fire" match.
+
+    A light suffix stripper on purpose: it only has to make question words meet
+    article words, and it must be predictable.
+    """
+    w = word.lower().replace("’", "'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    w = w.replace(".", "").replace("'", "")
+    for suffix in ("ations", "ation", "ings", "ing", "edly", "ies", "ied", "ers", "er", "ed", "es", "ly", "s"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            w = w[: -len(suffix)]
+            if suffix in ("ies", "ied"):
+                w += "y"
+            break
+    if w.endswith("e") and len(w) > 3:
+        w = w[:-1]
+    return w
+
+
+def terms(text: str) -> list[str]:
+    """Content terms of a text: stemmed words without stopwords, in order."""
+    out = []
+    for word in words(text):
+        lowered = word.lower().replace("’", "'")
+        base = lowered[:-2] if lowered.endswith("'s") else lowered
+        if lowered in STOPWORDS or base in STOPWORDS:
+            continue
+        out.append(stem(lowered))
+    return out

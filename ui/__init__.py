@@ -1,0 +1,1 @@
+"""The web chat (see issue 3)."""
