@@ -133,8 +133,27 @@ class _HTMLText(HTMLParser):
 
     SKIP = frozenset({"script", "style", "noscript", "template", "svg", "head", "nav", "footer"})
     BLOCK = frozenset(
-        {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article",
-         "blockquote", "header", "ul", "ol", "table", "title"}
+        {
+            "p",
+            "div",
+            "br",
+            "li",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "tr",
+            "section",
+            "article",
+            "blockquote",
+            "header",
+            "ul",
+            "ol",
+            "table",
+            "title",
+        }
     )
 
     def __init__(self) -> None:
@@ -269,8 +288,7 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
             )
             if not found:
                 raise NoDocumentsError(
-                    f"{raw}: no readable documents in this directory "
-                    f"(looked for {', '.join(SUPPORTED_SUFFIXES)})"
+                    f"{raw}: no readable documents in this directory (looked for {', '.join(SUPPORTED_SUFFIXES)})"
                 )
             files.extend(found)
         elif path.exists():

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import fcntl
+import functools
 import hashlib
 import io
 import json

@@ -12,7 +12,8 @@ from index.embedder import Embedder, SentenceTransformerEmbedder, resolve_model
 from index.store import PassageIndex, build_index, is_current, load_index, read_manifest, save_index
 from qa.answer import Answer
 from qa.config import Settings, bundled_documents
-from qa.errors import EmptyQuestionError, IndexStoreError, QuestionTooLongError
+from qa.errors import ConfigError, IndexStoreError
+from qa.question import check_question
 from qa.reader import Reader, SentenceReader
 from qa.retriever import HybridRetriever
 
@@ -24,8 +25,6 @@ def make_reader(spec: Reader | str | None, settings: Settings) -> Reader:
     if spec is None or spec == "sentence":
         return SentenceReader(abstain_below=settings.abstain_below)
     if isinstance(spec, str):
-        from qa.errors import ConfigError
-
         raise ConfigError(f"unknown reader {spec!r}; use 'sentence'")
     return spec
 
@@ -92,7 +91,6 @@ class Assistant:
         """
         settings = settings or Settings.from_env()
         documents = load_documents(paths if paths else bundled_documents())
-        model_name = embedder.name if embedder is not None else resolve_model(settings.model)[0]
         directory = Path(index_dir).expanduser() if index_dir else settings.index_dir_for([d.path for d in documents])
         embedder = embedder or SentenceTransformerEmbedder.load(settings.model)
         index = _load_or_build(documents, embedder, directory, settings, show_progress)
@@ -146,21 +144,8 @@ class Assistant:
         return self.index.documents
 
     def check_question(self, question: str) -> str:
-        """Return the question stripped, or raise if it cannot be asked.
-
-        Raises:
-            EmptyQuestionError: Empty or whitespace only.
-            QuestionTooLongError: Longer than ``settings.max_question_chars``.
-        """
-        if not isinstance(question, str) or not question.strip():
-            raise EmptyQuestionError("the question is empty; type a question about the document")
-        question = question.strip()
-        limit = self.settings.max_question_chars
-        if len(question) > limit:
-            raise QuestionTooLongError(
-                f"the question has {len(question)} characters, the limit is {limit}; ask something shorter"
-            )
-        return question
+        """Return the question stripped, or raise :class:`QuestionError` if it cannot be asked."""
+        return check_question(question, self.settings.max_question_chars)
 
     def answer(self, question: str) -> Answer:
         """Answer one question, citing the exact supporting sentence(s).

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
+from qa.errors import EmptyQuestionError, QuestionTooLongError
 from qa.text import terms
 
 
-class AnswerType(str, Enum):
+class AnswerType(StrEnum):
     """The kind of span a question asks for."""
 
     PERSON = "person"
@@ -40,19 +41,60 @@ class Question:
     speaker_terms: tuple[str, ...]
 
 
-_REPORTING = r"(?:say|said|tell|told|claim|claimed|warn|warned|announce|announced|state|stated|declare|add|added|mention)"
+_REPORTING = (
+    r"(?:say|said|tell|told|claim|claimed|warn|warned|announce|announced|state|stated|declare|add|added|mention)"
+)
 _QUOTE_PATTERNS = (
     re.compile(rf"\bwhat (?:did|does|do|has|had|have|was|is|will|would) (.+?) (?:\w+ )?{_REPORTING}\b"),
-    re.compile(rf"\bwhat (?:was|is|were) (.+?)(?:'s|’s) (?:message|statement|warning|quote|comment|words?)\b"),
+    re.compile(r"\bwhat (?:was|is|were) (.+?)(?:'s|’s) (?:message|statement|warning|quote|comment|words?)\b"),
     re.compile(r"\bhow did (.+?) (?:respond|react|reply)\b"),
-    re.compile(rf"\b(?:quote|words) (?:of|from|by) (.+?)$"),
+    re.compile(r"\b(?:quote|words) (?:of|from|by) (.+?)$"),
 )
+_AUX = r"(?:did|does|do|was|were|is|are|will|has|had|have)"
+
+
+def _pattern(*alternatives: str) -> re.Pattern[str]:
+    return re.compile("|".join(alternatives))
+
+
 _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
-    (AnswerType.NUMBER, re.compile(r"\bhow (?:many|much)\b|\bwhat (?:number|percentage|amount)\b")),
-    (AnswerType.DATE, re.compile(r"^when\b|\bwhen (?:did|does|do|was|were|is|will)\b|\b(?:what|which) (?:day|date|year|month|time)\b|^until when\b")),
-    (AnswerType.PLACE, re.compile(r"^where\b|\bwhere (?:did|does|do|was|were|is|are)\b|\b(?:what|which) (?:city|country|place|region|location|town|state|area)\b")),
-    (AnswerType.PERSON, re.compile(r"^(?:who|whom|whose)\b|\b(?:to|by|with|from) whom\b|\bwho (?:is|was|did|were)\b|\b(?:which|what) (?:person|leader|official|president|man|woman)\b")),
-    (AnswerType.REASON, re.compile(r"^why\b|\bwhy (?:did|does|do|was|were|is)\b|\bfor what reason\b|\bwhat (?:caused|led to)\b")),
+    (
+        AnswerType.NUMBER,
+        _pattern(
+            r"\bhow (?:many|much|old|long|far|big|large|often)\b",
+            r"\bwhat (?:number|percentage|percent|amount|proportion|share)\b",
+        ),
+    ),
+    (
+        AnswerType.DATE,
+        _pattern(
+            r"^when\b",
+            rf"\bwhen {_AUX}\b",
+            r"\b(?:what|which) (?:day|date|year|month|time|decade|century)\b",
+            r"^until when\b",
+        ),
+    ),
+    (
+        AnswerType.PLACE,
+        _pattern(
+            r"^where\b",
+            rf"\bwhere {_AUX}\b",
+            r"\b(?:what|which|in what|in which) (?:city|country|place|region|location|town|state|area|continent)\b",
+        ),
+    ),
+    (
+        AnswerType.PERSON,
+        _pattern(
+            r"^(?:who|whom|whose)\b",
+            r"\b(?:to|by|with|from|for) whom\b",
+            rf"\bwho {_AUX}\b",
+            r"\b(?:which|what) (?:person|people|leader|official|president|man|woman|group|organi[sz]ation)\b",
+        ),
+    ),
+    (
+        AnswerType.REASON,
+        _pattern(r"^why\b", rf"\bwhy {_AUX}\b", r"\bfor what reason\b", r"\bwhat (?:caused|led to)\b"),
+    ),
 )
 
 
@@ -84,3 +126,20 @@ def analyze(question: str) -> Question:
         terms=tuple(dict.fromkeys(terms(text))),
         speaker_terms=speaker_terms,
     )
+
+
+def check_question(question: object, max_chars: int) -> str:
+    """Return the question stripped, or raise if it cannot be asked.
+
+    Raises:
+        EmptyQuestionError: Not a string, empty, or whitespace only.
+        QuestionTooLongError: Longer than ``max_chars``.
+    """
+    if not isinstance(question, str) or not question.strip():
+        raise EmptyQuestionError("the question is empty; type a question about the document")
+    question = question.strip()
+    if len(question) > max_chars:
+        raise QuestionTooLongError(
+            f"the question has {len(question)} characters, the limit is {max_chars}; ask something shorter"
+        )
+    return question

@@ -14,17 +14,31 @@ SpanList = list[tuple[int, int]]
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = (
-    "January", "February", "March", "April", "May", "June", "July", "August",
-    "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 # Capitalised words that are not names when they start a sentence or phrase.
-_NOT_NAMES = frozenset(
-    """
+_NOT_NAMES = (
+    frozenset(
+        """
     The A An In On At This That These Those There It He She They We I You Our Your His Her Their Its
     But And Or So If When While After Before Since Until As What Who Where Why How Which Speaking
     According Ending Mr Mrs Ms
     """.split()
-) | frozenset(WEEKDAYS) | frozenset(MONTHS)
+    )
+    | frozenset(WEEKDAYS)
+    | frozenset(MONTHS)
+)
 TITLES = frozenset(
     """
     President Ayatollah Gen. General Mr. Mrs. Ms. Dr. Prof. Sen. Senator Rep. Gov. Governor Minister
@@ -54,9 +68,12 @@ _DATE = re.compile(
     r"(?:last|next|this) (?:week|night|month|year|weekend|morning)|overnight|yesterday|today|tonight|"
     r"\d{1,2}(?::\d\d)? ?(?:a\.m\.|p\.m\.))"
 )
-_TIME_PHRASE = re.compile(r"\b(?:after|before|during|since|until|following) (?:a |an |the )?[A-Za-z][\w\s'’-]{1,40}?(?=[,.;:\"”]|$)")
+_TIME_PHRASE = re.compile(
+    r"\b(?:after|before|during|following|until) (?:(?:a|an|the|his|her|its|their|last|next) )?"
+    r"[A-Za-z][\w'’-]*(?: [a-z][\w'’-]*){0,4}(?=[,.;:\"”]|$)"
+)
 _PLACE = re.compile(
-    r"\b(?:in|at|near|from|to|outside|inside|across|into|toward|towards|of)\s+(?:the\s+|a\s+|an\s+)?"
+    r"\b(?i:in|at|near|from|to|outside|inside|across|into|toward|towards|of)\s+(?:the\s+|a\s+|an\s+)?"
     r"(?:[a-z-]+\s+){0,3}?(?:of\s+)?"
     rf"({_NAME_TOKEN}(?:\s+{_NAME_TOKEN})*)"
 )
@@ -65,7 +82,9 @@ _REPORTING = re.compile(
     r"announced|announcing|stated|declared|insisted|argued|noted|wrote|reiterated|demanded)\b"
 )
 _PRONOUN_ATTRIBUTION = re.compile(r"\b(?:he|she|they|it)\s+(?:said|says|told|added|warned|claimed|wrote|noted)\b", re.I)
-_WEEKDAY_OR_TIME = re.compile(rf"^(?:\s*(?:on\s+)?(?:{'|'.join(WEEKDAYS)}|today|yesterday|later|also|again|then))+", re.I)
+_WEEKDAY_OR_TIME = re.compile(
+    rf"^(?:\s*(?:on\s+)?(?:{'|'.join(WEEKDAYS)}|today|yesterday|later|also|again|then))+", re.I
+)
 
 
 def quotes(text: str) -> SpanList:
@@ -135,7 +154,9 @@ def names(text: str, proper_nouns: Collection[str] = ()) -> SpanList:
         start, end = match.start(), match.end()
         tokens = match.group(0).split()
         # Drop leading words that are capitalised only because they start something.
-        while tokens and (tokens[0].rstrip(".") in _NOT_NAMES or (start == 0 and tokens[0] not in proper_nouns and len(tokens) == 1)):
+        while tokens and (
+            tokens[0].rstrip(".") in _NOT_NAMES or (start == 0 and tokens[0] not in proper_nouns and len(tokens) == 1)
+        ):
             dropped = tokens.pop(0)
             start = text.index(dropped, start) + len(dropped)
             while start < end and text[start].isspace():
@@ -213,7 +234,7 @@ def reported_clauses(text: str) -> SpanList:
             start = rest_start + (skip.end() if skip else 0)
         while start < len(text) and text[start].isspace():
             start += 1
-        if start >= len(text) or text[start] in "\"“,." or blanked[start] == " ":
+        if start >= len(text) or text[start] in '"“,.' or blanked[start] == " ":
             continue  # the verb introduces a quote or nothing; quotes are handled apart
         stop = re.search(r"[,;]\s|[.!?][\"”’]?\s*$", text[start:])
         end = start + stop.start() if stop else len(text)

@@ -1,0 +1,169 @@
+"""The ``qa`` command line.
+
+Exit codes: 0 success (an abstention is a success), 1 a user error (the
+message says what to do), 2 bad usage, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qa.errors import QAError
+
+if TYPE_CHECKING:
+    from qa.answer import Answer
+    from qa.assistant import Assistant
+
+
+def _quiet_libraries() -> None:
+    """Keep library chatter (weight-loading bars) off the terminal; our own bars stay."""
+    import logging
+
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except ImportError:  # pragma: no cover - transformers always comes with sentence-transformers
+        pass
+    logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+
+
+def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from index.store import PassageSettings
+    from qa.config import Settings
+
+    settings = Settings.from_env()
+    changes: dict[str, object] = {}
+    if getattr(args, "model", None):
+        changes["model"] = args.model
+    if getattr(args, "top_k", None):
+        changes["top_k"] = args.top_k
+    if getattr(args, "passage_tokens", None) or getattr(args, "overlap", None) is not None:
+        changes["passages"] = PassageSettings(
+            max_tokens=args.passage_tokens or settings.passages.max_tokens,
+            overlap=settings.passages.overlap if args.overlap is None else args.overlap,
+        )
+    return replace(settings, **changes)  # type: ignore[arg-type]
+
+
+def _open_assistant(args: argparse.Namespace, *, paths: Sequence[str] | None = None) -> Assistant:
+    from qa.assistant import Assistant
+
+    _quiet_libraries()
+    if args.index_dir and not paths:
+        return Assistant.open(args.index_dir, model=args.model, show_progress=True)
+    return Assistant.from_paths(paths or None, index_dir=args.index_dir, settings=_settings(args), show_progress=True)
+
+
+def display_path(path: str) -> str:
+    """A path relative to the working directory when it is below it, else absolute."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return path
+
+
+def format_answer(answer: Answer) -> str:
+    """The human-readable form of an answer."""
+    if answer.abstained:
+        return f"The document does not answer this question. (confidence {answer.confidence:.2f})"
+    lines = [f"Answer: {answer.text}", f"Confidence: {answer.confidence:.2f}"]
+    for i, citation in enumerate(answer.citations, 1):
+        label = "Cited" if i == 1 else "Also cited"
+        lines.append(f"{label}: {display_path(citation.document)} [{citation.start}:{citation.end}]")
+        lines.append(f"  “{citation.sentence}”")
+    return "\n".join(lines)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    assistant = _open_assistant(args, paths=args.paths)
+    m = assistant.index.manifest
+    print(
+        f"Indexed {len(m.documents)} document(s): {m.sentences} sentences, {m.passages} passages, "
+        f"model {m.model}, in {assistant.index_dir}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    if args.question == "-" or args.file:
+        source = sys.stdin if args.question == "-" or args.file == "-" else open(args.file, encoding="utf-8")
+        with source:
+            questions = [line.strip() for line in source if line.strip()]
+        assistant = _open_assistant(args)
+        answers = assistant.answer_many(questions)
+    else:
+        if args.question is None:
+            raise QAError('no question given; try: qa ask "What did Rouhani say?"')
+        from qa.config import MAX_QUESTION_CHARS
+        from qa.question import check_question
+
+        check_question(args.question, MAX_QUESTION_CHARS)  # fail before the slow model load
+        assistant = _open_assistant(args)
+        answers = [assistant.answer(args.question)]
+    for answer in answers:
+        if args.json:
+            print(json.dumps(answer.to_dict(), ensure_ascii=False))
+        else:
+            if len(answers) > 1:
+                print(f"Q: {answer.question}")
+            print(format_answer(answer))
+            if len(answers) > 1:
+                print()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qa",
+        description="Ask questions about documents; get a short answer and the exact sentence it came from.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--index-dir", help="index directory (default: one per corpus under $QA_HOME)")
+        p.add_argument("--model", help="embedding model name or path (default: bundled all-MiniLM-L6-v2)")
+
+    p_index = sub.add_parser("index", help="index documents (files or directories)")
+    p_index.add_argument("paths", nargs="+", metavar="PATH", help=".txt, .md or .html files, or directories")
+    common(p_index)
+    p_index.add_argument("--passage-tokens", type=int, help="passage size in cl100k tokens (default 128)")
+    p_index.add_argument("--overlap", type=int, help="sentences shared by neighbouring passages (default 1)")
+    p_index.set_defaults(func=cmd_index)
+
+    p_ask = sub.add_parser("ask", help="ask a question (the bundled article unless --index-dir)")
+    p_ask.add_argument("question", nargs="?", help='the question, or "-" to read one per line from stdin')
+    p_ask.add_argument("--file", help="read questions from this file, one per line")
+    p_ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
+    p_ask.add_argument("--top-k", type=int, help="passages to retrieve (default 5)")
+    common(p_ask)
+    p_ask.set_defaults(func=cmd_ask)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        return int(args.func(args))
+    except QAError as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
