@@ -84,7 +84,7 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         dimension = model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") else None
         self.dimension = int(dimension or model.get_sentence_embedding_dimension() or 0)
-        self.max_tokens = int(model.max_seq_length)
+        self.max_tokens = int(model.max_seq_length or 512)
         # Fast tokenizers and encode() are not thread-safe ("Already borrowed").
         self._lock = threading.Lock()
 

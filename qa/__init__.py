@@ -14,7 +14,6 @@ import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from qa.answer import Answer, Citation, Span
 from qa.errors import (
     ConfigError,
     DocumentError,
@@ -32,6 +31,7 @@ from qa.errors import (
     QuestionTooLongError,
     UnreadableDocumentError,
 )
+from qa.result import Answer, Citation, Span
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant, answer

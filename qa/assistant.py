@@ -10,11 +10,11 @@ from pathlib import Path
 from index.documents import Document, load_documents
 from index.embedder import Embedder, SentenceTransformerEmbedder, resolve_model
 from index.store import PassageIndex, build_index, is_current, load_index, read_manifest, save_index
-from qa.answer import Answer
 from qa.config import Settings, bundled_documents
 from qa.errors import ConfigError, IndexStoreError
 from qa.question import check_question
 from qa.reader import Reader, SentenceReader
+from qa.result import Answer
 from qa.retriever import HybridRetriever
 
 logger = logging.getLogger(__name__)

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from qa.errors import QAError
 
 if TYPE_CHECKING:
-    from qa.answer import Answer
     from qa.assistant import Assistant
+    from qa.result import Answer
 
 
 def _quiet_libraries() -> None:

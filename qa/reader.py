@@ -29,8 +29,8 @@ from typing import Protocol, runtime_checkable
 from index.documents import Sentence
 from index.store import PassageIndex
 from qa import spans
-from qa.answer import Answer, Citation, Span
 from qa.question import AnswerType, Question, analyze
+from qa.result import Answer, Citation, Span
 from qa.retriever import Retrieval
 from qa.text import terms, words
 
@@ -232,9 +232,7 @@ class SentenceReader:
             prev = self._previous(index, sid)
             prev_terms = stats.sentence_terms[prev] if prev is not None else frozenset()
             lexical = self._coverage(q.terms, own.__contains__, stats)
-            context = self._coverage(
-                q.terms, lambda t, own=own, prev_terms=prev_terms: t in own or t in prev_terms, stats
-            )
+            context = self._coverage(q.terms, (own | prev_terms).__contains__, stats)
             type_match = self._type_match(q, sid, index, stats)
             rank = rank_of[sid]
             score = (

@@ -56,10 +56,10 @@ _NUMBER_WORDS = (
     "a few|a couple of|a dozen|a hundred|a thousand|a million|a billion|no|none|half"
 )
 _NUMBER = re.compile(
-    r"(?i)\b(?:(?:more|fewer|less) than |at least |at most |about |around |nearly |almost |over |"
+    r"(?i)(?<![\w$])(?:(?:more|fewer|less) than |at least |at most |about |around |nearly |almost |over |"
     r"some |up to |roughly |approximately )?"
-    rf"(?:\$?\d[\d,]*(?:\.\d+)?%?|(?:{_NUMBER_WORDS}))"
-    rf"(?:[ -](?:{_NUMBER_WORDS}|percent|per cent))*\b"
+    rf"(?:\$?\d(?:[\d,]*\d)?(?:\.\d+)?%?|(?:{_NUMBER_WORDS}))"
+    rf"(?:[ -](?:{_NUMBER_WORDS}|percent|per cent))*(?!\w)"
 )
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 _DATE = re.compile(
@@ -168,8 +168,9 @@ def names(text: str, proper_nouns: Collection[str] = ()) -> SpanList:
                 end -= 1
         if tokens and end > start:
             s, e = _trim(text, start, end, " ,;:")
-            if text[s:e].endswith(".") and text[s:e].count(".") == 1 and e == len(text):
-                e -= 1  # the sentence's own full stop
+            last = text[s:e].split()[-1]
+            if last.endswith(".") and "." not in last[:-1] and len(last) > 2 and last not in TITLES:
+                e -= 1  # a full stop that ends the sentence, not an abbreviation like "Gen."
             spans.append((s, e))
     return spans
 

@@ -1,0 +1,82 @@
+"""Shared fixtures: a fake embedder for fast tests, the real model for integration tests."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "seeds" / "000_625ade51590f5890.txt"
+SHARED = ROOT.parent / "shared"
+
+
+class HashEmbedder:
+    """A deterministic bag-of-words embedder: each word hashes to a direction.
+
+    Texts that share words get similar vectors, which is enough to test the
+    index and retriever without loading a model (the idea of llm's EmbedDemo).
+    """
+
+    def __init__(self, dimension: int = 64, name: str = "test/hash-embedder") -> None:
+        self.name = name
+        self.dimension = dimension
+        self.max_tokens = 256
+
+    def _word_vector(self, word: str) -> np.ndarray:
+        seed = int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], "little")
+        return np.random.default_rng(seed).standard_normal(self.dimension)
+
+    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in re.findall(r"[a-z0-9]+", text.lower()):
+                out[i] += self._word_vector(word)
+            norm = np.linalg.norm(out[i])
+            out[i] = out[i] / norm if norm else out[i]
+        return out
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split()) + 2
+
+
+@pytest.fixture
+def hash_embedder() -> HashEmbedder:
+    return HashEmbedder()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never touch the user's real index folder."""
+    monkeypatch.setenv("QA_HOME", str(tmp_path_factory.mktemp("qa-home")))
+    monkeypatch.delenv("QA_MODEL", raising=False)
+    monkeypatch.delenv("QA_TOP_K", raising=False)
+
+
+@pytest.fixture(scope="session")
+def real_embedder():  # type: ignore[no-untyped-def]
+    """The bundled all-MiniLM-L6-v2, loaded once per test session."""
+    from index.embedder import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder.load()
+
+
+@pytest.fixture(scope="session")
+def seed_index_dir(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Path:  # type: ignore[no-untyped-def]
+    """An index of the seed article built once with the real model."""
+    from qa.assistant import Assistant
+
+    directory = tmp_path_factory.mktemp("seed-index")
+    Assistant.from_paths([SEED], index_dir=directory, embedder=real_embedder)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def seed_assistant(seed_index_dir: Path, real_embedder):  # type: ignore[no-untyped-def]
+    from qa.assistant import Assistant
+
+    return Assistant.from_paths([SEED], index_dir=seed_index_dir, embedder=real_embedder)

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pytest
+
+from qa.errors import EmptyQuestionError, QuestionTooLongError
+from qa.question import AnswerType, analyze, check_question
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "speaker"),
+    [
+        ("What did Rouhani say?", AnswerType.QUOTE, "rouhani"),
+        ("what did rouhani say", AnswerType.QUOTE, "rouhani"),
+        ("What did Trump claim Iran appears to be doing?", AnswerType.QUOTE, "trump"),
+        ("What was Khamenei's message?", AnswerType.QUOTE, "khamenei"),
+        ("Who is Iran's supreme leader?", AnswerType.PERSON, None),
+        ("To whom did Rouhani speak?", AnswerType.PERSON, None),
+        ("Where did Khamenei speak", AnswerType.PLACE, None),
+        ("In which city did he speak?", AnswerType.PLACE, None),
+        ("When did Trump withdraw from the deal?", AnswerType.DATE, None),
+        ("What year was the deal made?", AnswerType.DATE, None),
+        ("How many missiles did Iran fire?", AnswerType.NUMBER, None),
+        ("how old is he", AnswerType.NUMBER, None),
+        ("Why did Iran attack?", AnswerType.REASON, None),
+        ("What effect have the sanctions had?", AnswerType.DESCRIPTION, None),
+    ],
+)
+def test_answer_type_and_speaker(question: str, kind: AnswerType, speaker: str | None) -> None:
+    q = analyze(question)
+    assert (q.type, q.speaker) == (kind, speaker)
+
+
+def test_terms_skip_question_words_and_stem() -> None:
+    assert analyze("How many missiles did Iran fire?").terms == ("missil", "iran", "fir")
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "\n\t", None, 42])
+def test_empty_question(bad: object) -> None:
+    with pytest.raises(EmptyQuestionError, match="empty"):
+        check_question(bad, 100)
+
+
+def test_long_question() -> None:
+    with pytest.raises(QuestionTooLongError, match="101 characters, the limit is 100"):
+        check_question("x" * 101, 100)
+    assert check_question("  ok?  ", 100) == "ok?"

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+
+from qa import spans
+
+S_ROUHANI = (
+    '"You cut Soleimani\'s hand from his body, your foot will be cut from the region," he told the '
+    "semi-official Fars news agency after a Cabinet meeting."
+)
+
+
+def pick(text: str, found: list[tuple[int, int]]) -> list[str]:
+    return [text[s:e] for s, e in found]
+
+
+def test_quotes_straight_curly_and_open_ended() -> None:
+    assert pick(S_ROUHANI, spans.quotes(S_ROUHANI)) == [
+        "You cut Soleimani's hand from his body, your foot will be cut from the region"
+    ]
+    curly = "“Military operations do not suffice."
+    assert pick(curly, spans.quotes(curly)) == ["Military operations do not suffice."]
+    continued = 'What is important is this," Khamenei said.'
+    assert pick(continued, spans.quotes(continued)) == ["What is important is this"]
+    two = 'chants of "Death to America" and "Death to Israel."'
+    assert pick(two, spans.quotes(two)) == ["Death to America", "Death to Israel."]
+
+
+def test_pronoun_attribution_outside_quotes_only() -> None:
+    assert spans.has_pronoun_attribution(S_ROUHANI)
+    assert not spans.has_pronoun_attribution('"Then he said nothing," Trump added.')
+
+
+def test_names_skip_sentence_openers() -> None:
+    text = "Speaking before a large crowd in the holy city of Qom, Khamenei gave a tribute to Gen. Qassem Soleimani."
+    assert pick(text, spans.names(text)) == ["Qom", "Khamenei", "Gen. Qassem Soleimani"]
+    assert pick("Khamenei spoke.", spans.names("Khamenei spoke.", {"Khamenei"})) == ["Khamenei"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Iran fired more than a dozen ballistic missiles at two Iraqi air bases.", ["more than a dozen", "two"]),
+        ("It cost $1,200 in 2019, up 40%.", ["$1,200", "40%"]),
+        ("There were no casualties.", []),
+    ],
+)
+def test_numbers(text: str, expected: list[str]) -> None:
+    assert pick(text, spans.numbers(text)) == expected
+
+
+def test_dates_and_places() -> None:
+    text = "Khamenei has ruled out talks on a 2015 nuclear deal, which Trump withdrew from in 2018."
+    assert pick(text, spans.dates(text)) == ["2015", "2018"]
+    text = "In a White House address Wednesday, Trump said no Americans were harmed."
+    assert pick(text, spans.places(text)) == ["White House"]
+    assert "Wednesday" in pick(text, spans.dates(text))
+    text = "he told the agency after a Cabinet meeting."
+    assert pick(text, spans.dates(text)) == ["after a Cabinet meeting"]
+
+
+def test_reported_clauses() -> None:
+    text = "In a White House address Wednesday, Trump said no Americans were harmed in the attack."
+    assert pick(text, spans.reported_clauses(text)) == ["no Americans were harmed in the attack"]
+    text = "Rouhani joined Khamenei on Wednesday, warning the U.S. that Soleimani's death would lead to reprisals."
+    assert pick(text, spans.reported_clauses(text)) == ["Soleimani's death would lead to reprisals"]
+    assert spans.reported_clauses('"We won," he said.') == []

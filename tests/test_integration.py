@@ -1,0 +1,181 @@
+"""End to end with the real bundled model and a real FAISS index."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa.assistant import Assistant
+from qa.errors import EmptyQuestionError, ModelMismatchError, QuestionTooLongError
+from tests.conftest import ROOT, SEED
+
+pytestmark = pytest.mark.slow
+SEED_TEXT = SEED.read_text(encoding="utf-8")
+QUESTIONS = [json.loads(line) for line in (ROOT / "tests/data/seed_questions.jsonl").read_text().splitlines() if line]
+
+
+def normalize(text: str) -> str:
+    import re
+    import string
+
+    text = text.lower().replace("’", "'").replace("“", '"').replace("”", '"')
+    text = "".join(ch for ch in text if ch not in string.punctuation)
+    return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
+
+
+def test_rouhani_answer_cites_his_words_with_exact_offsets(seed_assistant: Assistant) -> None:
+    r = seed_assistant.answer("What did Rouhani say?")
+    assert r.text is not None and r.text in SEED_TEXT
+    assert "cut Soleimani's hand" in r.text
+    sentences = [c.sentence for c in r.citations]
+    assert any("You cut Soleimani's hand" in s for s in sentences)
+    assert any("warning the U.S. that Soleimani's death would lead to reprisals" in s for s in sentences)
+    for c in r.citations:
+        assert Path(c.document).samefile(SEED)
+        assert SEED_TEXT[c.start : c.end] == c.sentence
+    assert r.offset is not None and SEED_TEXT[r.offset.start : r.offset.end] == r.text
+    assert 0.5 <= r.confidence <= 1.0
+
+
+def test_seed_test_set_citations_and_abstentions(seed_assistant: Assistant) -> None:
+    answerable = [q for q in QUESTIONS if q["answers"]]
+    unanswerable = [q for q in QUESTIONS if not q["answers"]]
+    assert len(answerable) >= 30 and len(unanswerable) >= 5
+    right = 0
+    for q in answerable:
+        r = seed_assistant.answer(q["question"])
+        if r.citation and any(normalize(s) in normalize(r.citation.sentence) for s in q["supporting"]):
+            right += 1
+        for c in r.citations:  # every citation, right or wrong, is an exact slice
+            assert SEED_TEXT[c.start : c.end] == c.sentence
+        if r.text is not None:
+            assert r.text in SEED_TEXT and r.citation is not None
+    abstained = sum(seed_assistant.answer(q["question"]).abstained for q in unanswerable)
+    assert right / len(answerable) >= 0.9
+    assert abstained / len(unanswerable) >= 0.75
+
+
+def test_boilerplate_is_never_cited(seed_assistant: Assistant) -> None:
+    for question in ["Which browser is not supported?", "What is IE 11?", "optimal experience visit our site"]:
+        r = seed_assistant.answer(question)
+        assert all("browser" not in c.sentence and "IE 11" not in c.sentence for c in r.citations)
+
+
+def test_answer_many_matches_answer(seed_assistant: Assistant) -> None:
+    questions = ["Where did Khamenei speak?", "How many missiles did Iran fire?", "Who won the world cup?"]
+    batch = seed_assistant.answer_many(questions)
+    single = [seed_assistant.answer(q) for q in questions]
+    assert [a.text for a in batch] == [a.text for a in single]
+    assert [a.citations for a in batch] == [a.citations for a in single]
+
+
+def test_bad_questions(seed_assistant: Assistant) -> None:
+    with pytest.raises(EmptyQuestionError):
+        seed_assistant.answer("   ")
+    with pytest.raises(QuestionTooLongError):
+        seed_assistant.answer("why " * 500)
+
+
+def test_index_is_reloaded_then_rebuilt_when_the_document_changes(tmp_path: Path, real_embedder) -> None:  # type: ignore[no-untyped-def]
+    article = tmp_path / "article.txt"
+    shutil.copy(SEED, article)
+    index_dir = tmp_path / "index"
+    first = Assistant.from_paths([article], index_dir=index_dir, embedder=real_embedder)
+    files_before = sorted(p.name for p in index_dir.iterdir())
+    Assistant.from_paths([article], index_dir=index_dir, embedder=real_embedder)
+    assert sorted(p.name for p in index_dir.iterdir()) == files_before  # loaded, not rewritten
+
+    article.write_text(SEED_TEXT + "\n\nThe talks were held in the city of Zanjanabad.\n", encoding="utf-8")
+    second = Assistant.from_paths([article], index_dir=index_dir, embedder=real_embedder)
+    assert second.index.manifest.documents[0].sha256 != first.index.manifest.documents[0].sha256
+    r = second.answer("Where were the talks held?")
+    assert r.text == "Zanjanabad" and article.read_text()[r.citation.start : r.citation.end] == r.citation.sentence
+
+    reopened = Assistant.open(index_dir)  # the manifest names the document and the model
+    assert reopened.answer("Where were the talks held?").text == "Zanjanabad"
+
+
+def test_index_built_with_another_model_is_refused(seed_index_dir: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other-model"
+    other.mkdir()
+    with pytest.raises(ModelMismatchError, match="all-MiniLM-L6-v2"):
+        Assistant.open(seed_index_dir, model=str(other))
+
+
+def test_module_level_answer_uses_the_bundled_article() -> None:
+    import qa
+
+    r = qa.answer("Where did Khamenei speak?")
+    assert r.text == "Qom" and Path(r.citation.document).samefile(SEED)
+
+
+def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QA_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "qa", *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_cli_ask_json(tmp_path: Path) -> None:
+    done = run_cli("ask", "--json", "what did Rouhani say", home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert set(data) >= {"answer", "confidence", "citations"}
+    assert any("Rouhani" in c["sentence"] or "You cut Soleimani's hand" in c["sentence"] for c in data["citations"])
+    for c in data["citations"]:
+        assert Path(c["document"]).read_text(encoding="utf-8")[c["start"] : c["end"]] == c["sentence"]
+
+
+def test_cli_index_then_ask_with_index_dir_and_stdin(tmp_path: Path) -> None:
+    article = tmp_path / "bakery.md"
+    article.write_text(
+        "# The Bakery\n\nMaria Lopez opened the bakery in 1998. It sells forty kinds of bread.\n", encoding="utf-8"
+    )
+    index_dir = tmp_path / "idx"
+    done = run_cli("index", str(article), "--index-dir", str(index_dir), home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Indexed 1 document(s)" in done.stderr
+    done = run_cli("ask", "--index-dir", str(index_dir), "Who opened the bakery?", home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Answer: Maria Lopez" in done.stdout and "Maria Lopez opened the bakery in 1998." in done.stdout
+    env = {**os.environ, "QA_HOME": str(tmp_path)}
+    piped = subprocess.run(
+        [sys.executable, "-m", "qa", "ask", "--json", "--index-dir", str(index_dir), "-"],
+        input="When was the bakery opened?\nHow many kinds of bread does it sell?\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert piped.returncode == 0, piped.stderr
+    answers = [json.loads(line)["answer"] for line in piped.stdout.splitlines()]
+    assert answers == ["1998", "forty"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ask", "  "], "the question is empty"),
+        (["ask", "x" * 600], "the limit is 500"),
+        (["index", "/no/such/file.txt"], "no such file"),
+        (["ask", "--index-dir", "/no/such/index", "hi?"], "no index in /no/such/index"),
+    ],
+)
+def test_cli_errors_are_one_line_with_nonzero_exit(tmp_path: Path, args: list[str], message: str) -> None:
+    done = run_cli(*args, home=tmp_path)
+    assert done.returncode == 1
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_cli_names_the_bad_file(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.txt"
+    bad.write_bytes(b"\xff\xfe\x00\x01")
+    done = run_cli("index", str(bad), home=tmp_path)
+    assert done.returncode == 1 and "notes.txt" in done.stderr
+    good_dir = tmp_path / "idx"
+    done = run_cli("ask", "--index-dir", str(good_dir), "q?", home=tmp_path)
+    assert done.returncode == 1 and not good_dir.exists()  # nothing was created by a failed command
