@@ -123,6 +123,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from ui.app import create_app, launch
+    except ImportError as exc:  # gradio is the "ui" extra
+        raise QAError(f"the chat needs gradio ({exc}); install it with: pip install -e '.[ui]'") from None
+
+    _quiet_libraries()
+    print("Loading the model and the index…", file=sys.stderr)
+    app = create_app(args.paths or None, settings=_settings(args))
+    print(f"Indexed {len(app.assistant.documents)} document(s). Starting the chat…", file=sys.stderr)
+    launch(app, host=args.host, port=args.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qa",
@@ -148,6 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument("--top-k", type=int, help="passages to retrieve (default 5)")
     common(p_ask)
     p_ask.set_defaults(func=cmd_ask)
+
+    p_serve = sub.add_parser("serve", help="start the web chat (the bundled article unless PATHs are given)")
+    p_serve.add_argument("paths", nargs="*", metavar="PATH", help="documents to chat about")
+    p_serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    p_serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p_serve.add_argument("--model", help="embedding model name or path (default: bundled all-MiniLM-L6-v2)")
+    p_serve.set_defaults(func=cmd_serve)
     return parser
 
 

@@ -25,13 +25,15 @@ def main() -> None:
 
     home = tempfile.mkdtemp(prefix="qa-timings-")
     env = {**os.environ, "QA_HOME": home}
-    subprocess.run([sys.executable, "-m", "qa", "index", *map(str, bundled_documents())], env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "qa", "index", *map(str, bundled_documents())], env=env, check=True, capture_output=True
+    )
     cold = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "qa", "ask", "What did Rouhani say?"], env=env, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "qa", "ask", "What did Rouhani say?"], env=env, check=True, capture_output=True
+        )
         cold.append(time.perf_counter() - start)
 
     embedder = SentenceTransformerEmbedder.load()
@@ -51,7 +53,9 @@ def main() -> None:
     print("| measure | median | runs |")
     print("|---|---|---|")
     print(f"| `qa ask` cold start (index exists, process start to answer) | {statistics.median(cold):.2f} s | {runs} |")
-    print(f"| index build, bundled article (model already loaded) | {statistics.median(builds) * 1000:.0f} ms | {runs} |")
+    print(
+        f"| index build, bundled article (model already loaded) | {statistics.median(builds) * 1000:.0f} ms | {runs} |"
+    )
     print(f"| warm `answer()` per question | {statistics.median(warm) * 1000:.1f} ms | {len(warm)} |")
 
 

@@ -1,0 +1,106 @@
+"""The chat handlers, called as plain functions with the real model."""
+
+from __future__ import annotations
+
+from html import unescape
+from pathlib import Path
+
+import gradio as gr
+import pytest
+
+from tests.conftest import SEED
+from ui.app import MAX_UPLOAD_BYTES, ChatApp
+
+pytestmark = pytest.mark.slow
+SEED_TEXT = SEED.read_text(encoding="utf-8")
+
+BAKERY = """The Harbour Bakery
+
+Maria Lopez opened the Harbour Bakery in Valparaiso in 1998. The bakery sells forty kinds of bread.
+
+Every October it hosts a festival that draws about 3,000 visitors. "Bread is how a town says hello," Lopez said.
+"""
+
+
+def test_rouhani_reply_quotes_both_sentences_in_reading_order(chat_app: ChatApp) -> None:
+    history, turn, box = chat_app.respond("what did Rouhani say", [])
+    assert box == "" and turn is not None
+    assert [m["role"] for m in history] == ["user", "assistant"]
+    reply = unescape(history[1]["content"])
+    quotes = reply.index('class="qa-citation"')  # after the short answer
+    warning = reply.index("warning the U.S. that Soleimani's death would lead to reprisals", quotes)
+    quote = reply.index("You cut Soleimani's hand from his body", quotes)
+    assert warning < quote  # his warning, then his quote
+    assert "000_625ade51590f5890.txt, paragraph" in reply and "Confidence:" in reply
+    assert '<mark class="qa-cited">' in history[1]["content"]
+
+
+def test_abstention_is_plain(chat_app: ChatApp) -> None:
+    history, _, _ = chat_app.respond("What is the recipe for chocolate cake?", [])
+    assert "does not say" in history[-1]["content"] and "qa-citation" not in history[-1]["content"]
+
+
+def test_followup_conversation(chat_app: ChatApp) -> None:
+    history, turn, _ = chat_app.respond("What did Trump say?", [])
+    assert "Trump" in unescape(history[-1]["content"])
+    history, turn, _ = chat_app.respond("Did he mention casualties?", history, turn)
+    assert turn is not None and turn.searched == "Did Trump mention casualties?"
+    reply = unescape(history[-1]["content"])
+    assert "Searched: <em>Did Trump mention casualties?</em>" in reply
+    assert "We suffered no casualties" in reply or "no Americans were harmed" in reply
+    history, turn, _ = chat_app.respond("What about Rouhani?", history, turn)
+    assert turn.searched == "Did Rouhani mention casualties?" and len(history) == 6
+
+
+def test_empty_message_is_an_error_toast(chat_app: ChatApp) -> None:
+    with pytest.raises(gr.Error, match="empty"):
+        chat_app.respond("   ", [])
+
+
+def test_upload_then_ask_cites_the_new_document(chat_app: ChatApp, tmp_path: Path) -> None:
+    upload = tmp_path / "incoming" / "bakery.md"
+    upload.parent.mkdir()
+    upload.write_text(BAKERY, encoding="utf-8")
+    status = chat_app.add_documents([str(upload)])
+    assert "Added bakery.md" in status and "2 document(s)" in status
+    assert "bakery" in chat_app.documents_panel()
+    history, _, _ = chat_app.respond("Who opened the Harbour Bakery?", [])
+    reply = unescape(history[-1]["content"])
+    assert "<strong>Maria Lopez</strong>" in reply
+    assert "Maria Lopez opened the Harbour Bakery in Valparaiso in 1998." in reply
+    data = chat_app.api_answer("How many visitors does the festival draw?")
+    citation = data["citations"][0]
+    assert Path(citation["document"]).parent == chat_app.upload_dir
+    assert Path(citation["document"]).read_text()[citation["start"] : citation["end"]] == citation["sentence"]
+    assert data["answer"] == "about 3,000"
+    assert SEED.read_text(encoding="utf-8") == SEED_TEXT  # the bundled article is untouched
+    assert chat_app.respond("Where did Khamenei speak?", [])[1].answer == "Qom"  # still searchable
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("photo.png", b"\x89PNG", "only .txt, .md, .html, .htm files"),
+        ("notes.txt", b"\x00\x01binary", "binary"),
+        ("latin.txt", "Café crème.".encode("latin-1"), "UTF-8"),
+        ("empty.md", b"   \n", "no article text"),
+        ("huge.txt", b"word " * (MAX_UPLOAD_BYTES // 5 + 10), "over the 2 MB limit"),
+    ],
+)
+def test_bad_uploads_are_refused_and_change_nothing(
+    chat_app: ChatApp, tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    before = chat_app.assistant
+    with pytest.raises(gr.Error, match=message):
+        chat_app.add_documents([str(path)])
+    assert chat_app.assistant is before and chat_app.uploads == []
+
+
+def test_upload_with_a_seed_name_never_overwrites_the_seed(chat_app: ChatApp, tmp_path: Path) -> None:
+    impostor = tmp_path / SEED.name
+    impostor.write_text("Impostor text. It claims things.", encoding="utf-8")
+    chat_app.add_documents([str(impostor)])
+    assert SEED.read_text(encoding="utf-8") == SEED_TEXT
+    assert len(chat_app.assistant.documents) == 2

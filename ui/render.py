@@ -1,0 +1,96 @@
+"""Turn answers into the chat's HTML, escaping every piece of document text.
+
+The chatbot renders Markdown and HTML, so text quoted from a document (which
+may be an upload) is escaped for both: a sentence holding ``![](http://x)``
+or ``<img src=...>`` must show as text, never make the browser fetch anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from index.documents import Document, Sentence
+from qa.result import Answer, Citation
+
+# HTML-significant and Markdown-significant characters, as numeric entities.
+_ESCAPES = {ch: f"&#{ord(ch)};" for ch in "&<>\"'`*_[]()!#|~\\{}+-=.:$"}
+_ESCAPES["\n"] = " "
+
+
+def escape(text: str) -> str:
+    """Escape text so neither the Markdown nor the HTML renderer interprets it."""
+    return "".join(_ESCAPES.get(ch, ch) for ch in text)
+
+
+def _sentence_of(citation: Citation, documents: Sequence[Document]) -> tuple[Document, Sentence] | None:
+    for doc in documents:
+        if doc.path == citation.document:
+            for sentence in doc.sentences:
+                if sentence.start == citation.start and sentence.end == citation.end:
+                    return doc, sentence
+    return None
+
+
+def context_html(citations: Sequence[Citation], documents: Sequence[Document]) -> str:
+    """The paragraph(s) around the citations, with the cited sentences highlighted."""
+    located = [found for c in citations if (found := _sentence_of(c, documents))]
+    if not located:
+        return ""
+    doc = located[0][0]
+    cited = {(s.start, s.end) for d, s in located if d.path == doc.path}
+    paragraphs = sorted({s.paragraph for d, s in located if d.path == doc.path})
+    parts = []
+    for paragraph in range(paragraphs[0], paragraphs[-1] + 1):
+        sentences = [s for s in doc.sentences if s.paragraph == paragraph]
+        rendered = []
+        for s in sentences:
+            text = escape(s.text)
+            rendered.append(f'<mark class="qa-cited">{text}</mark>' if (s.start, s.end) in cited else text)
+        parts.append("<p>" + " ".join(rendered) + "</p>")
+    return "".join(parts)
+
+
+def location(citation: Citation, documents: Sequence[Document]) -> str:
+    """Where a citation stands: file name, paragraph and character offsets."""
+    found = _sentence_of(citation, documents)
+    paragraph = f"paragraph {found[1].paragraph + 1}, " if found else ""
+    return f"{Path(citation.document).name}, {paragraph}characters {citation.start}–{citation.end}"
+
+
+def answer_html(answer: Answer, documents: Sequence[Document], *, asked: str | None = None) -> str:
+    """The chat reply: short answer, cited sentence(s) with location, context, confidence.
+
+    When the question searched (``answer.question``) differs from what the
+    person typed (``asked``), as for a resolved follow-up, the reply says so.
+    """
+    parts = []
+    if asked and asked != answer.question:
+        parts.append(f'<p class="qa-searched">Searched: <em>{escape(answer.question)}</em></p>')
+    if answer.abstained:
+        parts.append(
+            '<p class="qa-abstain">The document does not say. I found nothing in it that answers this question.</p>'
+        )
+        parts.append(f'<p class="qa-confidence">Confidence that it does: {answer.confidence:.2f}</p>')
+        return "".join(parts)
+    parts.append(f'<p class="qa-short"><strong>{escape(answer.text or "")}</strong></p>')
+    # Show cited sentences in reading order: "his warning, then his quote".
+    ordered = sorted(answer.citations, key=lambda c: (c.document, c.start))
+    for citation in ordered:
+        parts.append(
+            f'<blockquote class="qa-citation">“{escape(citation.sentence)}”'
+            f'<br><small class="qa-location">— {escape(location(citation, documents))}</small></blockquote>'
+        )
+    context = context_html(ordered, documents)
+    if context:
+        parts.append(f'<details class="qa-context"><summary>Show in context</summary>{context}</details>')
+    parts.append(f'<p class="qa-confidence">Confidence: {answer.confidence:.2f}</p>')
+    return "".join(parts)
+
+
+def documents_markdown(documents: Sequence[Document]) -> str:
+    """The indexed documents panel."""
+    lines = ["| document | sentences | characters |", "|---|---|---|"]
+    for doc in documents:
+        lines.append(f"| {escape(doc.name)} | {len(doc.sentences)} | {len(doc.text):,} |")
+    return "\n".join(lines)
