@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup chat test lint
 
@@ -15,9 +17,14 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 chat: setup
-	$(BIN)/qa ask "What did Rouhani say?"
+	$(BIN)/qa serve
 
-test: setup
+# Debian's Chromium for the browser tests; Playwright drives it, never downloads its own.
+$(CHROMIUM):
+	$(SUDO) apt-get update -q
+	$(SUDO) apt-get install -y -q chromium chromium-driver
+
+test: setup $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 lint: setup

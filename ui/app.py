@@ -214,20 +214,34 @@ def build_ui(app: ChatApp) -> gr.Blocks:
                 add = gr.Button("Index uploaded files", elem_id="add")
                 status = gr.Markdown("", elem_id="upload-status")
 
-        ask = {"concurrency_id": "answer", "concurrency_limit": ANSWER_CONCURRENCY}
-        box.submit(app.respond, [box, chatbot, turn], [chatbot, turn, box], api_visibility="private", **ask)
-        send.click(app.respond, [box, chatbot, turn], [chatbot, turn, box], api_visibility="private", **ask)
+        box.submit(
+            app.respond,
+            [box, chatbot, turn],
+            [chatbot, turn, box],
+            api_visibility="private",
+            concurrency_id="answer",
+            concurrency_limit=ANSWER_CONCURRENCY,
+        )
+        send.click(
+            app.respond,
+            [box, chatbot, turn],
+            [chatbot, turn, box],
+            api_visibility="private",
+            concurrency_id="answer",
+            concurrency_limit=ANSWER_CONCURRENCY,
+        )
         for button, question in zip(example_buttons, EXAMPLES, strict=True):
             button.click(
                 lambda h, t, q=question: app.respond(q, h, t),
                 [chatbot, turn],
                 [chatbot, turn, box],
                 api_visibility="private",
-                **ask,
+                concurrency_id="answer",
+                concurrency_limit=ANSWER_CONCURRENCY,
             )
         clear.click(lambda: ([], None, ""), None, [chatbot, turn, box], api_visibility="private")
 
-        def add_files(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str, None]:
+        def add_files(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str, None]:  # noqa: B008 - gradio injects progress via this default
             progress(0.05, desc="Checking files")
             message = app.add_documents(files, progress)
             return message, app.documents_panel(), None
