@@ -29,6 +29,7 @@ from qa.errors import (
     QAError,
     QuestionError,
     QuestionTooLongError,
+    TestSetError,
     UnreadableDocumentError,
 )
 from qa.result import Answer, Citation, Span
@@ -36,6 +37,7 @@ from qa.result import Answer, Citation, Span
 if TYPE_CHECKING:
     from qa.assistant import Assistant, answer
     from qa.config import Settings
+    from qa.evaluation import Report, evaluate
     from qa.reader import Reader, SentenceReader
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
@@ -43,6 +45,8 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 _LAZY = {
     "Assistant": "qa.assistant",
     "answer": "qa.assistant",
+    "evaluate": "qa.evaluation",
+    "Report": "qa.evaluation",
     "Settings": "qa.config",
     "Reader": "qa.reader",
     "SentenceReader": "qa.reader",
@@ -67,11 +71,14 @@ __all__ = [
     "QuestionError",
     "QuestionTooLongError",
     "Reader",
+    "Report",
     "SentenceReader",
     "Settings",
     "Span",
+    "TestSetError",
     "UnreadableDocumentError",
     "answer",
+    "evaluate",
 ]
 
 

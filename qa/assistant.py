@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from index.documents import Document, load_documents
@@ -15,9 +17,18 @@ from qa.errors import ConfigError, IndexStoreError
 from qa.question import check_question
 from qa.reader import Reader, SentenceReader
 from qa.result import Answer
-from qa.retriever import HybridRetriever
+from qa.retriever import HybridRetriever, Retrieval
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """An answer with the retrieval behind it, for evaluation and debugging."""
+
+    answer: Answer
+    retrieval: Retrieval
+    seconds: float
 
 
 def make_reader(spec: Reader | str | None, settings: Settings) -> Reader:
@@ -92,8 +103,38 @@ class Assistant:
         settings = settings or Settings.from_env()
         documents = load_documents(paths if paths else bundled_documents())
         directory = Path(index_dir).expanduser() if index_dir else settings.index_dir_for([d.path for d in documents])
+        return cls.from_documents(
+            documents,
+            index_dir=directory,
+            settings=settings,
+            reader=reader,
+            embedder=embedder,
+            show_progress=show_progress,
+        )
+
+    @classmethod
+    def from_documents(
+        cls,
+        documents: Sequence[Document],
+        *,
+        index_dir: str | Path | None = None,
+        settings: Settings | None = None,
+        reader: Reader | str | None = None,
+        embedder: Embedder | None = None,
+        show_progress: bool = False,
+    ) -> Assistant:
+        """Like :meth:`from_paths` for documents already in memory.
+
+        Without ``index_dir`` the index lives in memory only.
+        """
+        settings = settings or Settings.from_env()
         embedder = embedder or SentenceTransformerEmbedder.load(settings.model)
-        index = _load_or_build(documents, embedder, directory, settings, show_progress)
+        if index_dir is None:
+            index = build_index(documents, embedder, settings=settings.passages, show_progress=show_progress)
+            directory = None
+        else:
+            directory = Path(index_dir).expanduser()
+            index = _load_or_build(documents, embedder, directory, settings, show_progress)
         return cls(index, embedder, reader=make_reader(reader, settings), settings=settings, index_dir=directory)
 
     @classmethod
@@ -160,6 +201,14 @@ class Assistant:
         question = self.check_question(question)
         retrieval = self.retriever.retrieve(question)
         return self.reader.read(question, retrieval, self.index)
+
+    def trace(self, question: str) -> Trace:
+        """Answer and keep what led there: the retrieved passages and the time taken."""
+        question = self.check_question(question)
+        start = time.perf_counter()
+        retrieval = self.retriever.retrieve(question)
+        result = self.reader.read(question, retrieval, self.index)
+        return Trace(answer=result, retrieval=retrieval, seconds=time.perf_counter() - start)
 
     def answer_many(self, questions: Sequence[str]) -> list[Answer]:
         """Answer several questions, embedding them in one batch."""

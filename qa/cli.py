@@ -137,6 +137,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from qa.evaluation import evaluate, summary_table, write_outputs
+
+    _quiet_libraries()
+    report = evaluate(
+        args.file,
+        corpus=args.corpus or None,
+        settings=_settings(args),
+        threshold=args.threshold,
+        show_progress=not args.json or sys.stderr.isatty(),
+    )
+    if args.out:
+        for path in write_outputs(report, args.out):
+            print(f"wrote {path}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.metrics.to_dict()))
+    else:
+        print(summary_table(report))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qa",
@@ -162,6 +183,25 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument("--top-k", type=int, help="passages to retrieve (default 5)")
     common(p_ask)
     p_ask.set_defaults(func=cmd_ask)
+
+    p_eval = sub.add_parser(
+        "eval",
+        help="score answers and citations against a test set (JSON Lines or SQuAD JSON)",
+        description=(
+            "JSON Lines: one question a line, "
+            '{"id", "question", "answers": [...], "supporting": [...], "document": "optional/path"}; '
+            "empty answers mean the document does not answer. SQuAD v1.1/v2.0 JSON: each article is "
+            "indexed as one document and its questions asked against it."
+        ),
+    )
+    p_eval.add_argument("file", metavar="FILE", help="the test set")
+    p_eval.add_argument("--corpus", nargs="+", metavar="PATH", help="documents for questions without one")
+    p_eval.add_argument("--json", action="store_true", help="print the aggregate metrics as one JSON object")
+    p_eval.add_argument("--out", metavar="DIR", help="write results.jsonl, metrics.json, report.md, plot.png")
+    p_eval.add_argument("--threshold", type=float, help="abstention threshold to score at (default 0.5)")
+    p_eval.add_argument("--top-k", type=int, help="passages to retrieve (default 5)")
+    p_eval.add_argument("--model", help="embedding model name or path")
+    p_eval.set_defaults(func=cmd_eval)
 
     p_serve = sub.add_parser("serve", help="start the web chat (the bundled article unless PATHs are given)")
     p_serve.add_argument("paths", nargs="*", metavar="PATH", help="documents to chat about")

@@ -14,7 +14,8 @@
     │   ├── IndexCorruptError
     │   └── ModelMismatchError        built with another embedding model
     ├── ModelLoadError           the embedding model cannot be loaded
-    └── ConfigError              a setting is out of range
+    ├── ConfigError              a setting is out of range
+    └── TestSetError             an evaluation file is malformed
 
 Every message says what to do next; the CLI prints it as one line and the
 chat shows it as an error toast.
@@ -81,3 +82,9 @@ class ModelLoadError(QAError):
 
 class ConfigError(QAError, ValueError):
     """A setting is out of range."""
+
+
+class TestSetError(QAError):
+    """An evaluation file cannot be read or contradicts its corpus."""
+
+    __test__ = False  # not a pytest test class, despite the name

@@ -49,9 +49,7 @@ def ask(page, question: str) -> float:  # type: ignore[no-untyped-def]
     box.fill(question)
     start = time.perf_counter()
     box.press("Enter")
-    page.wait_for_function(
-        "n => document.querySelectorAll('.qa-confidence').length > n", arg=before, timeout=30_000
-    )
+    page.wait_for_function("n => document.querySelectorAll('.qa-confidence').length > n", arg=before, timeout=30_000)
     return time.perf_counter() - start
 
 
@@ -75,7 +73,8 @@ def test_enter_to_answer_time(page) -> None:  # type: ignore[no-untyped-def]
     times = [ask(page, q) for q in questions]
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "enter-to-answer.txt").write_text(
-        "seconds from Enter to answer: " + ", ".join(f"{t:.3f}" for t in times)
+        "seconds from Enter to answer: "
+        + ", ".join(f"{t:.3f}" for t in times)
         + f"\nmedian: {statistics.median(times):.3f}\n"
     )
     assert page.locator(".qa-short").filter(has_text="Qom").count() >= 1

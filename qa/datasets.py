@@ -1,0 +1,145 @@
+"""Evaluation sets: our JSON Lines format and SQuAD v1.1/v2.0 JSON.
+
+JSON Lines, one question a line::
+
+    {"id": "q1", "question": "...", "answers": ["..."], "supporting": ["..."], "document": "optional/path"}
+
+``answers`` empty means the document does not answer. ``supporting`` holds
+snippets of the gold sentence(s). ``document`` is resolved against the file's
+folder; questions without one use the corpus given on the command line (the
+bundled article by default).
+
+SQuAD: each article becomes one document (its paragraphs joined by blank
+lines) and is indexed on its own; every question is asked against the whole
+article. The gold sentence is the one holding ``answer_start``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from index.documents import Document, load_documents, make_document
+from qa.config import bundled_documents
+from qa.errors import TestSetError
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    """One question with its gold answers and gold evidence.
+
+    Attributes:
+        id: Identifier from the test set.
+        question: The question text.
+        answers: Gold answers; empty when the document does not answer.
+        supporting: Snippets that identify gold sentences (JSON Lines sets).
+        gold_offsets: Character offsets of gold answers in the document (SQuAD sets).
+    """
+
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    supporting: tuple[str, ...] = ()
+    gold_offsets: tuple[int, ...] = ()
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+
+@dataclass(frozen=True)
+class EvalCorpus:
+    """Questions that share one corpus, and that corpus (files on disk or documents in memory)."""
+
+    name: str
+    questions: tuple[EvalQuestion, ...]
+    paths: tuple[Path, ...] = ()
+    documents: tuple[Document, ...] = ()
+
+    def load(self) -> list[Document]:
+        return list(self.documents) if self.documents else load_documents(list(self.paths))
+
+
+def load_test_set(path: str | Path, *, corpus: Sequence[str | Path] | None = None) -> list[EvalCorpus]:
+    """Read a JSON Lines or SQuAD file into corpora with their questions.
+
+    Raises:
+        TestSetError: The file is missing, malformed, or has no questions.
+    """
+    file = Path(path).expanduser()
+    try:
+        raw = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TestSetError(f"{path}: no such test set") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TestSetError(f"{path}: cannot be read ({exc})") from None
+    stripped = raw.lstrip()
+    if stripped.startswith("{") and '"data"' in stripped[:2000] and file.suffix.lower() == ".json":
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise TestSetError(f"{path}: not valid JSON ({exc})") from None
+        corpora = _squad(file, data)
+    else:
+        corpora = _jsonl(file, raw, corpus)
+    if not any(c.questions for c in corpora):
+        raise TestSetError(f"{path}: holds no questions")
+    return corpora
+
+
+def _jsonl(file: Path, raw: str, corpus: Sequence[str | Path] | None) -> list[EvalCorpus]:
+    default = tuple(Path(p) for p in corpus) if corpus else tuple(bundled_documents())
+    groups: dict[tuple[Path, ...], list[EvalQuestion]] = {}
+    for number, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row: dict[str, Any] = json.loads(line)
+            question = EvalQuestion(
+                id=str(row.get("id", number)),
+                question=str(row["question"]),
+                answers=tuple(str(a) for a in row.get("answers", [])),
+                supporting=tuple(str(s) for s in row.get("supporting", [])),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise TestSetError(f"{file}:{number}: not a question line ({exc}); see `qa eval --help`") from None
+        document = row.get("document")
+        paths = (file.parent / document,) if document else default
+        groups.setdefault(paths, []).append(question)
+    return [
+        EvalCorpus(name=", ".join(p.name for p in paths), questions=tuple(qs), paths=paths)
+        for paths, qs in groups.items()
+    ]
+
+
+def _squad(file: Path, data: dict[str, Any]) -> list[EvalCorpus]:
+    corpora = []
+    try:
+        for article in data["data"]:
+            title = str(article.get("title", f"article-{len(corpora)}"))
+            texts: list[str] = []
+            questions: list[EvalQuestion] = []
+            offset = 0
+            for paragraph in article["paragraphs"]:
+                context = paragraph["context"]
+                for qa in paragraph["qas"]:
+                    impossible = bool(qa.get("is_impossible", False))
+                    answers = [] if impossible else qa.get("answers", [])
+                    questions.append(
+                        EvalQuestion(
+                            id=str(qa["id"]),
+                            question=str(qa["question"]),
+                            answers=tuple(str(a["text"]) for a in answers),
+                            gold_offsets=tuple(offset + int(a["answer_start"]) for a in answers),
+                        )
+                    )
+                texts.append(context)
+                offset += len(context) + 2  # the blank line that joins paragraphs
+            document = make_document(f"{file}#{title}", "\n\n".join(texts))
+            corpora.append(EvalCorpus(name=title, questions=tuple(questions), documents=(document,)))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise TestSetError(f"{file}: not SQuAD JSON ({exc!r})") from None
+    return corpora

@@ -1,0 +1,340 @@
+"""Score answers and citations against a test set: ``qa eval`` and :func:`evaluate`.
+
+Every question is answered with abstention switched off, so its would-be
+answer and confidence are known; the abstention threshold is then applied
+here. That gives the same answers as the assistant at that threshold (the
+reader abstains exactly when confidence < threshold) and lets the report
+draw the F1-vs-threshold curve that shows where the threshold belongs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from index.documents import Document, Sentence
+from index.embedder import Embedder, SentenceTransformerEmbedder
+from qa.assistant import Assistant
+from qa.config import Settings
+from qa.datasets import EvalCorpus, EvalQuestion, load_test_set
+from qa.errors import TestSetError
+from qa.metrics import best_over_golds, percentile, supports
+from qa.result import Citation
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """How one question went.
+
+    ``prediction`` is the answer after the threshold (``None`` = abstained);
+    ``raw_prediction`` is what the reader would answer without abstaining.
+    ``gold_rank`` is the 1-based rank of the first retrieved passage that holds
+    a gold sentence (``None``: not retrieved, or no gold sentence).
+    """
+
+    id: str
+    corpus: str
+    question: str
+    gold_answers: tuple[str, ...]
+    prediction: str | None
+    raw_prediction: str | None
+    confidence: float
+    exact_match: float
+    f1: float
+    citation: Citation | None
+    citation_correct: bool
+    gold_rank: int | None
+    latency_ms: float
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.gold_answers)
+
+    @property
+    def abstained(self) -> bool:
+        return self.prediction is None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["citation"] = self.citation.to_dict() if self.citation else None
+        return data
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Aggregate scores; every rate is a fraction in [0, 1] (SQuAD prints EM and F1 times 100)."""
+
+    exact_match: float
+    f1: float
+    has_ans_exact_match: float
+    has_ans_f1: float
+    no_ans_accuracy: float
+    citation_accuracy: float
+    recall_at_k: float
+    mrr: float
+    abstention_precision: float
+    abstention_recall: float
+    latency_ms_p50: float
+    latency_ms_p95: float
+    n: int
+    n_has_ans: int
+    n_no_ans: int
+    k: int
+    threshold: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            key: round(value, 4) if isinstance(value, float) else value
+            for key, value in dataclasses.asdict(self).items()
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """The outcome of an evaluation run."""
+
+    name: str
+    metrics: Metrics
+    results: tuple[QuestionResult, ...]
+
+    def at_threshold(self, threshold: float) -> Metrics:
+        """The metrics had the abstention threshold been ``threshold``."""
+        return score([apply_threshold(r, threshold) for r in self.results], k=self.metrics.k, threshold=threshold)
+
+    def failures(self) -> list[QuestionResult]:
+        """Questions with a wrong answer, a wrong citation or a wrong abstention."""
+        return [
+            r
+            for r in self.results
+            if (r.answerable and (r.f1 < 1.0 or not r.citation_correct)) or (not r.answerable and not r.abstained)
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "metrics": self.metrics.to_dict(), "results": [r.to_dict() for r in self.results]}
+
+
+def _ratio(part: float, whole: float) -> float:
+    return part / whole if whole else 0.0
+
+
+def score(results: Sequence[QuestionResult], *, k: int, threshold: float) -> Metrics:
+    """Aggregate per-question results."""
+    has = [r for r in results if r.answerable]
+    no = [r for r in results if not r.answerable]
+    abstained = [r for r in results if r.abstained]
+    latencies = [r.latency_ms for r in results]
+    return Metrics(
+        exact_match=_ratio(sum(r.exact_match for r in results), len(results)),
+        f1=_ratio(sum(r.f1 for r in results), len(results)),
+        has_ans_exact_match=_ratio(sum(r.exact_match for r in has), len(has)),
+        has_ans_f1=_ratio(sum(r.f1 for r in has), len(has)),
+        no_ans_accuracy=_ratio(sum(r.abstained for r in no), len(no)),
+        citation_accuracy=_ratio(sum(r.citation_correct for r in has), len(has)),
+        recall_at_k=_ratio(sum(r.gold_rank is not None and r.gold_rank <= k for r in has), len(has)),
+        mrr=_ratio(sum(1.0 / r.gold_rank for r in has if r.gold_rank), len(has)),
+        abstention_precision=_ratio(sum(not r.answerable for r in abstained), len(abstained)),
+        abstention_recall=_ratio(sum(r.abstained for r in no), len(no)),
+        latency_ms_p50=percentile(latencies, 50),
+        latency_ms_p95=percentile(latencies, 95),
+        n=len(results),
+        n_has_ans=len(has),
+        n_no_ans=len(no),
+        k=k,
+        threshold=threshold,
+    )
+
+
+def apply_threshold(result: QuestionResult, threshold: float) -> QuestionResult:
+    """Re-decide abstention for another threshold, re-scoring the answer."""
+    prediction = result.raw_prediction if result.confidence >= threshold else None
+    em, f1 = best_over_golds(prediction, result.gold_answers)
+    citation_correct = result.citation_correct and prediction is not None
+    return dataclasses.replace(result, prediction=prediction, exact_match=em, f1=f1, citation_correct=citation_correct)
+
+
+def gold_sentences(question: EvalQuestion, documents: Sequence[Document]) -> set[tuple[str, int, int]]:
+    """The gold sentences of a question, as ``(document, start, end)``.
+
+    Raises:
+        TestSetError: A supporting snippet matches no sentence (a broken test set).
+    """
+    sentences: list[Sentence] = [s for d in documents for s in d.sentences]
+    gold: set[tuple[str, int, int]] = set()
+    for snippet in question.supporting:
+        found = {(s.document, s.start, s.end) for s in sentences if supports(s.text, [snippet])}
+        if not found:
+            raise TestSetError(f"question {question.id}: supporting snippet {snippet!r} is in no sentence")
+        gold |= found
+    if not question.supporting and not question.gold_offsets:
+        # No evidence given: the sentences holding a gold answer are the gold ones.
+        gold |= {(s.document, s.start, s.end) for s in sentences if supports(s.text, question.answers)}
+    for offset in question.gold_offsets:
+        # The sentence holding the answer start, or the next one if it falls between sentences.
+        following = [s for s in sentences if s.end > offset]
+        if following:
+            s = min(following, key=lambda s: (s.document, s.start))
+            gold.add((s.document, s.start, s.end))
+    return gold
+
+
+def _run_corpus(corpus: EvalCorpus, *, embedder: Embedder, settings: Settings, progress: Any) -> list[QuestionResult]:
+    documents = corpus.load()
+    never_abstain = dataclasses.replace(settings, abstain_below=0.0)
+    assistant = Assistant.from_documents(documents, settings=never_abstain, embedder=embedder)
+    results = []
+    for question in corpus.questions:
+        gold = gold_sentences(question, documents)
+        trace = assistant.trace(question.question)
+        answer = trace.answer
+        gold_rank = next(
+            (
+                rank
+                for rank, scored in enumerate(trace.retrieval.passages, 1)
+                if any(
+                    (s.document, s.start, s.end) in gold
+                    for s in (assistant.index.sentences[i] for i in scored.passage.sentence_ids)
+                )
+            ),
+            None,
+        )
+        top = answer.citation
+        correct = top is not None and (top.document, top.start, top.end) in gold
+        raw = QuestionResult(
+            id=question.id,
+            corpus=corpus.name,
+            question=question.question,
+            gold_answers=question.answers,
+            prediction=answer.text,
+            raw_prediction=answer.text,
+            confidence=answer.confidence,
+            exact_match=0.0,
+            f1=0.0,
+            citation=top,
+            citation_correct=correct,
+            gold_rank=gold_rank,
+            latency_ms=trace.seconds * 1000,
+        )
+        results.append(apply_threshold(raw, settings.abstain_below))
+        if progress is not None:
+            progress.update(1)
+    return results
+
+
+def evaluate(
+    path: str | Path,
+    *,
+    corpus: Sequence[str | Path] | None = None,
+    settings: Settings | None = None,
+    threshold: float | None = None,
+    embedder: Embedder | None = None,
+    show_progress: bool = False,
+) -> Report:
+    """Answer every question of a test set and score the answers and citations.
+
+    Args:
+        path: A JSON Lines test set or a SQuAD v1.1/v2.0 JSON file.
+        corpus: Documents for JSON Lines questions without a ``document`` (default: the bundled article).
+        settings: Model, retrieval depth and default threshold.
+        threshold: Abstention threshold to score at (default: ``settings.abstain_below``).
+        embedder: A loaded embedder to reuse.
+        show_progress: Show a progress bar on stderr.
+
+    Raises:
+        TestSetError: The test set is malformed or contradicts its documents.
+    """
+    settings = settings or Settings.from_env()
+    if threshold is not None:
+        settings = dataclasses.replace(settings, abstain_below=threshold)
+    corpora = load_test_set(path, corpus=corpus)
+    embedder = embedder or SentenceTransformerEmbedder.load(settings.model)
+    total = sum(len(c.questions) for c in corpora)
+    bar = None
+    if show_progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, desc="questions", unit="q")
+    try:
+        results = [r for c in corpora for r in _run_corpus(c, embedder=embedder, settings=settings, progress=bar)]
+    finally:
+        if bar is not None:
+            bar.close()
+    metrics = score(results, k=settings.top_k, threshold=settings.abstain_below)
+    return Report(name=Path(path).name, metrics=metrics, results=tuple(results))
+
+
+def summary_table(report: Report) -> str:
+    """The terminal summary."""
+    m = report.metrics
+    rows = [
+        ("questions", f"{m.n} ({m.n_has_ans} answerable, {m.n_no_ans} not)"),
+        ("exact match", f"{m.exact_match:.3f}"),
+        ("F1", f"{m.f1:.3f}"),
+        ("HasAns EM / F1", f"{m.has_ans_exact_match:.3f} / {m.has_ans_f1:.3f}"),
+        ("NoAns accuracy (abstained)", f"{m.no_ans_accuracy:.3f}"),
+        ("citation accuracy", f"{m.citation_accuracy:.3f}"),
+        (f"retrieval recall@{m.k} / MRR", f"{m.recall_at_k:.3f} / {m.mrr:.3f}"),
+        ("abstention precision / recall", f"{m.abstention_precision:.3f} / {m.abstention_recall:.3f}"),
+        ("latency p50 / p95", f"{m.latency_ms_p50:.1f} ms / {m.latency_ms_p95:.1f} ms"),
+        ("abstention threshold", f"{m.threshold:.2f}"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    lines = [f"{report.name}", "-" * (width + 24)]
+    lines += [f"{name.ljust(width)}  {value}" for name, value in rows]
+    return "\n".join(lines)
+
+
+def _md(text: str | None) -> str:
+    return "—" if text is None else text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_report(report: Report) -> str:
+    """A report a person reads: the metrics, then every failure."""
+    m = report.metrics
+    lines = [f"# Evaluation: {report.name}", "", "| metric | value |", "|---|---|"]
+    for key, value in m.to_dict().items():
+        lines.append(f"| {key} | {value} |")
+    failures = report.failures()
+    lines += ["", f"## Failures ({len(failures)} of {m.n})", ""]
+    lines += [
+        "| id | question | gold | our answer | conf. | our citation | citation ok |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in failures:
+        gold = " / ".join(r.gold_answers) if r.gold_answers else "(no answer)"
+        cited = r.citation.sentence if r.citation and not r.abstained else None
+        lines.append(
+            f"| {r.id} | {_md(r.question)} | {_md(gold)} | {_md(r.prediction)} | {r.confidence:.2f} | "
+            f"{_md(cited)} | {'yes' if r.citation_correct else 'no'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_outputs(report: Report, out_dir: str | Path) -> list[Path]:
+    """Write results.jsonl, metrics.json, report.md and plot.png into ``out_dir``."""
+    from qa.plots import plot_report
+
+    out = Path(out_dir).expanduser()
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / "results.jsonl", out / "metrics.json", out / "report.md", out / "plot.png"]
+    with written[0].open("w", encoding="utf-8") as handle:
+        for r in report.results:
+            handle.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
+    written[1].write_text(json.dumps(report.metrics.to_dict(), indent=2) + "\n", encoding="utf-8")
+    written[2].write_text(markdown_report(report), encoding="utf-8")
+    plot_report(report, written[3])
+    return written
+
+
+def threshold_curve(report: Report, steps: int = 101) -> list[tuple[float, Metrics]]:
+    """Metrics at evenly spaced thresholds from 0 to 1."""
+    return [(t, report.at_threshold(t)) for t in (i / (steps - 1) for i in range(steps))]
+
+
+def best_threshold(report: Report) -> float:
+    """The threshold with the highest overall F1 (the lowest such, on ties)."""
+    curve = threshold_curve(report)
+    return max(curve, key=lambda item: (item[1].f1, -item[0]))[0]
