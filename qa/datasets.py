@@ -116,7 +116,7 @@ def _jsonl(file: Path, raw: str, corpus: Sequence[str | Path] | None) -> list[Ev
 
 
 def _squad(file: Path, data: dict[str, Any]) -> list[EvalCorpus]:
-    corpora = []
+    corpora: list[EvalCorpus] = []
     try:
         for article in data["data"]:
             title = str(article.get("title", f"article-{len(corpora)}"))
