@@ -32,6 +32,8 @@ class QuestionResult:
 
     ``prediction`` is the answer after the threshold (``None`` = abstained);
     ``raw_prediction`` is what the reader would answer without abstaining.
+    ``raw_citation_correct`` says whether the reader's best sentence is a gold
+    one; ``citation_correct`` also requires that it did not abstain.
     ``gold_rank`` is the 1-based rank of the first retrieved passage that holds
     a gold sentence (``None``: not retrieved, or no gold sentence).
     """
@@ -46,6 +48,7 @@ class QuestionResult:
     exact_match: float
     f1: float
     citation: Citation | None
+    raw_citation_correct: bool
     citation_correct: bool
     gold_rank: int | None
     latency_ms: float
@@ -152,7 +155,7 @@ def apply_threshold(result: QuestionResult, threshold: float) -> QuestionResult:
     """Re-decide abstention for another threshold, re-scoring the answer."""
     prediction = result.raw_prediction if result.confidence >= threshold else None
     em, f1 = best_over_golds(prediction, result.gold_answers)
-    citation_correct = result.citation_correct and prediction is not None
+    citation_correct = result.raw_citation_correct and prediction is not None
     return dataclasses.replace(result, prediction=prediction, exact_match=em, f1=f1, citation_correct=citation_correct)
 
 
@@ -214,6 +217,7 @@ def _run_corpus(corpus: EvalCorpus, *, embedder: Embedder, settings: Settings, p
             exact_match=0.0,
             f1=0.0,
             citation=top,
+            raw_citation_correct=correct,
             citation_correct=correct,
             gold_rank=gold_rank,
             latency_ms=trace.seconds * 1000,

@@ -18,8 +18,8 @@ def plot_report(report: Report, path: Path) -> None:
 
     from qa.evaluation import threshold_curve
 
-    right = [r.confidence for r in report.results if r.answerable and r.citation_correct and r.raw_prediction]
-    wrong = [r.confidence for r in report.results if r.answerable and not (r.citation_correct and r.raw_prediction)]
+    right = [r.confidence for r in report.results if r.answerable and r.raw_citation_correct]
+    wrong = [r.confidence for r in report.results if r.answerable and not r.raw_citation_correct]
     unanswerable = [r.confidence for r in report.results if not r.answerable]
     curve = threshold_curve(report)
     thresholds = [t for t, _ in curve]

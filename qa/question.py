@@ -32,6 +32,7 @@ class Question:
         speaker: For "what did X say" questions, X in lower case.
         terms: Content terms (stemmed, no stopwords) of the question.
         speaker_terms: Content terms of the speaker.
+        focus: For "how many X" questions, the stem of X (what is counted).
     """
 
     text: str
@@ -39,6 +40,7 @@ class Question:
     speaker: str | None
     terms: tuple[str, ...]
     speaker_terms: tuple[str, ...]
+    focus: str | None = None
 
 
 _REPORTING = (
@@ -119,12 +121,17 @@ def analyze(question: str) -> Question:
                 answer_type = kind
                 break
     speaker_terms = tuple(terms(speaker)) if speaker else ()
+    focus = None
+    counted = re.search(r"\bhow many ([a-z][\w-]*)", lowered)
+    if counted and (found := terms(counted.group(1))):
+        focus = found[0]
     return Question(
         text=text,
         type=answer_type,
         speaker=speaker,
         terms=tuple(dict.fromkeys(terms(text))),
         speaker_terms=speaker_terms,
+        focus=focus,
     )
 
 

@@ -29,6 +29,8 @@ from typing import Protocol, runtime_checkable
 from index.documents import Sentence
 from index.store import PassageIndex
 from qa import spans
+from qa.calibration import DEFAULT as DEFAULT_CALIBRATION
+from qa.calibration import Calibration, Evidence
 from qa.question import AnswerType, Question, analyze
 from qa.result import Answer, Citation, Span
 from qa.retriever import Retrieval
@@ -38,7 +40,9 @@ ADJACENT_CHARS = 3  # a typed span this close to a question term stands beside i
 NEAR_CHARS = 30  # ... and this close, in the same clause
 
 
-TYPED = frozenset({AnswerType.PERSON, AnswerType.PLACE, AnswerType.DATE, AnswerType.NUMBER})
+# Question types whose best sentence must hold a span of the type, else confidence drops.
+TYPED = frozenset({AnswerType.PERSON, AnswerType.PLACE, AnswerType.DATE, AnswerType.NUMBER, AnswerType.QUOTE})
+UNIT_WORDS = 4  # how far after a number to look for what it counts
 
 
 @runtime_checkable
@@ -54,7 +58,7 @@ class Reader(Protocol):
 
 @dataclass(frozen=True)
 class ReaderWeights:
-    """Weights of the sentence score and the confidence mapping; all documented.
+    """Weights of the sentence score, which ranks candidate sentences.
 
     Attributes:
         dense: Weight of the cosine similarity between question and sentence.
@@ -62,23 +66,14 @@ class ReaderWeights:
         context: Weight of the same share counted over the sentence and the one before it
             (a quote attributed with "he said" gets its subject from there).
         type_match: Bonus when the sentence holds a span of the expected answer type.
-        type_miss: Penalty when a question wants a person, place, date or number and the
-            best sentence holds none.
         passage_rank: Bonus for sentences of the first retrieved passage, decaying with rank.
-        unknown_entity: Penalty per capitalised question word the corpus never contains.
-        confidence_slope: Steepness of the logistic map from score to confidence.
-        confidence_midpoint: Score that maps to confidence 0.5.
     """
 
     dense: float = 0.45
     lexical: float = 0.35
     context: float = 0.10
     type_match: float = 0.10
-    type_miss: float = 0.15
     passage_rank: float = 0.05
-    unknown_entity: float = 0.25
-    confidence_slope: float = 12.0
-    confidence_midpoint: float = 0.42
 
 
 @dataclass(frozen=True)
@@ -128,7 +123,8 @@ class SentenceReader:
 
     Args:
         abstain_below: Confidence under which the reader abstains.
-        weights: Feature weights and the confidence mapping.
+        weights: Feature weights of the sentence score.
+        calibration: Maps the best sentence's evidence to a confidence.
         max_citations: Most sentences one answer cites.
     """
 
@@ -139,10 +135,12 @@ class SentenceReader:
         *,
         abstain_below: float = 0.5,
         weights: ReaderWeights = ReaderWeights(),
+        calibration: Calibration = DEFAULT_CALIBRATION,
         max_citations: int = 2,
     ) -> None:
         self.abstain_below = abstain_below
         self.weights = weights
+        self.calibration = calibration
         self.max_citations = max_citations
         self._stats: weakref.WeakKeyDictionary[PassageIndex, _CorpusStats] = weakref.WeakKeyDictionary()
 
@@ -192,7 +190,10 @@ class SentenceReader:
             by_pronoun = spans.has_pronoun_attribution(text) and spans.attributed_to(
                 text, q.speaker_terms, self._pronoun_subject(sid, index, stats)
             )
-            found = (named and bool(spans.quotes(text) or spans.reported_clauses(text))) or (
+            # Named and reporting ("X said", "X told ..."): X's quote or reported words. A quote
+            # without a reporting verb (chants, titles) is not X's statement.
+            reporting = spans.has_reporting_verb(text)
+            found = (named and reporting and bool(spans.quotes(text) or spans.reported_clauses(text))) or (
                 by_pronoun and bool(spans.quotes(text))
             )
             return 1.0 if found else 0.0
@@ -211,7 +212,12 @@ class SentenceReader:
         if q.type is AnswerType.DATE:
             return spans.dates(text)
         if q.type is AnswerType.NUMBER:
-            return spans.numbers(text)
+            found = spans.numbers(text)
+            if q.focus:
+                # "How many missiles": prefer quantities of missiles, not of years.
+                counted = [(s, e) for s, e in found if q.focus in terms(" ".join(text[e:].split()[:UNIT_WORDS]))]
+                return counted or []
+            return found
         return []
 
     def score_sentences(self, q: Question, retrieval: Retrieval, index: PassageIndex) -> list[SentenceFeatures]:
@@ -253,15 +259,22 @@ class SentenceReader:
             1 for t in tokens if t[:1].isupper() and t.lower() not in stats.vocabulary and t.lower() not in ("i",)
         )
 
-    def confidence(self, best: SentenceFeatures, q: Question, stats: _CorpusStats) -> float:
-        """Map the best sentence's score to ``[0, 1]``."""
-        w = self.weights
-        score = best.score - w.unknown_entity * self._unknown_entities(q.text, stats)
-        if q.type in TYPED and best.type_match == 0.0:
-            score -= w.type_miss
+    def evidence(self, q: Question, ranked: Sequence[SentenceFeatures], stats: _CorpusStats) -> Evidence:
+        """Describe the best sentence for the confidence model."""
+        best = ranked[0]
+        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        unknown = self._unknown_entities(q.text, stats)
         if q.speaker_terms and not any(t in stats.idf for t in q.speaker_terms):
-            score -= w.unknown_entity  # the speaker never appears in the corpus
-        return 1.0 / (1.0 + math.exp(-w.confidence_slope * (score - w.confidence_midpoint)))
+            unknown += 1  # the speaker never appears in the corpus
+        return Evidence(
+            dense=best.dense,
+            lexical=best.lexical,
+            context=best.context,
+            type_match=best.type_match,
+            type_miss=float(q.type in TYPED and best.type_match == 0.0),
+            unknown_entities=float(unknown),
+            margin=best.score - runner_up,
+        )
 
     # -- spans ---------------------------------------------------------------------
 
@@ -320,7 +333,7 @@ class SentenceReader:
         if not ranked:
             return Answer(question=question, text=None, citations=(), confidence=0.0, reader=self.name)
         best = ranked[0]
-        confidence = self.confidence(best, q, stats)
+        confidence = self.calibration(self.evidence(q, ranked, stats))
         if confidence < self.abstain_below:
             return Answer(question=question, text=None, citations=(), confidence=confidence, reader=self.name)
 

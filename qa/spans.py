@@ -137,6 +137,11 @@ def outside_quotes(text: str) -> str:
     return "".join(chars)
 
 
+def has_reporting_verb(text: str) -> bool:
+    """True when the sentence has a reporting verb ("said", "warned", "told") outside its quotes."""
+    return bool(_REPORTING.search(outside_quotes(text)))
+
+
 def has_pronoun_attribution(text: str) -> bool:
     """True when the sentence attributes words to "he/she/they" ("..., he told ...")."""
     return bool(_PRONOUN_ATTRIBUTION.search(outside_quotes(text)))

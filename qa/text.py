@@ -35,11 +35,24 @@ def stem(word: str) -> str:
     if w.endswith("'s"):
         w = w[:-2]
     w = w.replace(".", "").replace("'", "")
-    for suffix in ("ations", "ation", "ings", "ing", "edly", "ies", "ied", "ers", "er", "ed", "es", "ly", "s"):
+    # (suffix, replacement): "donations" and "donated" both become "donat".
+    for suffix, replacement in (
+        ("ations", "ate"),
+        ("ation", "ate"),
+        ("ings", ""),
+        ("ing", ""),
+        ("edly", ""),
+        ("ies", "y"),
+        ("ied", "y"),
+        ("ers", ""),
+        ("er", ""),
+        ("ed", ""),
+        ("es", ""),
+        ("ly", ""),
+        ("s", ""),
+    ):
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-            w = w[: -len(suffix)]
-            if suffix in ("ies", "ied"):
-                w += "y"
+            w = w[: -len(suffix)] + replacement
             break
     if w.endswith("e") and len(w) > 3:
         w = w[:-1]

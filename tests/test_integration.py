@@ -43,22 +43,32 @@ def test_rouhani_answer_cites_his_words_with_exact_offsets(seed_assistant: Assis
     assert 0.5 <= r.confidence <= 1.0
 
 
-def test_seed_test_set_citations_and_abstentions(seed_assistant: Assistant) -> None:
-    answerable = [q for q in QUESTIONS if q["answers"]]
-    unanswerable = [q for q in QUESTIONS if not q["answers"]]
-    assert len(answerable) >= 30 and len(unanswerable) >= 5
+def citation_figures(assistant: Assistant, rows: list[dict]) -> tuple[float, float]:  # type: ignore[type-arg]
+    """(share of answerable questions citing a gold sentence, share of unanswerable ones abstained)."""
+    answerable = [q for q in rows if q["answers"]]
+    unanswerable = [q for q in rows if not q["answers"]]
     right = 0
     for q in answerable:
-        r = seed_assistant.answer(q["question"])
+        r = assistant.answer(q["question"])
         if r.citation and any(normalize(s) in normalize(r.citation.sentence) for s in q["supporting"]):
             right += 1
         for c in r.citations:  # every citation, right or wrong, is an exact slice
             assert SEED_TEXT[c.start : c.end] == c.sentence
         if r.text is not None:
             assert r.text in SEED_TEXT and r.citation is not None
-    abstained = sum(seed_assistant.answer(q["question"]).abstained for q in unanswerable)
-    assert right / len(answerable) >= 0.9
-    assert abstained / len(unanswerable) >= 0.75
+    abstained = sum(assistant.answer(q["question"]).abstained for q in unanswerable)
+    return right / len(answerable), abstained / len(unanswerable)
+
+
+def test_seed_test_set_citations_and_abstentions(seed_assistant: Assistant) -> None:
+    # The first 46 questions were written for the core issue (38 answerable, 8 not); the rest,
+    # added for the evaluation issue, are harder on purpose (paraphrases, two-sentence answers).
+    core = [q for q in QUESTIONS if int(q["id"][1:]) <= (38 if q["id"][0] == "s" else 8)]
+    assert len(core) == 46 and sum(bool(q["answers"]) for q in core) == 38
+    cited, abstained = citation_figures(seed_assistant, core)
+    assert cited >= 0.9 and abstained >= 0.75
+    cited, abstained = citation_figures(seed_assistant, QUESTIONS)
+    assert cited >= 0.85 and abstained >= 0.75
 
 
 def test_boilerplate_is_never_cited(seed_assistant: Assistant) -> None:

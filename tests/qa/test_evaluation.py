@@ -42,6 +42,7 @@ def result(
             exact_match=0.0,
             f1=0.0,
             citation=None,
+            raw_citation_correct=correct and answerable,
             citation_correct=correct and answerable,
             gold_rank=rank if answerable else None,
             latency_ms=10.0,
