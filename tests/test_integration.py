@@ -13,20 +13,12 @@ import pytest
 
 from qa.assistant import Assistant
 from qa.errors import EmptyQuestionError, ModelMismatchError, QuestionTooLongError
+from qa.metrics import supports
 from tests.conftest import ROOT, SEED
 
 pytestmark = pytest.mark.slow
 SEED_TEXT = SEED.read_text(encoding="utf-8")
 QUESTIONS = [json.loads(line) for line in (ROOT / "tests/data/seed_questions.jsonl").read_text().splitlines() if line]
-
-
-def normalize(text: str) -> str:
-    import re
-    import string
-
-    text = text.lower().replace("’", "'").replace("“", '"').replace("”", '"')
-    text = "".join(ch for ch in text if ch not in string.punctuation)
-    return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
 
 
 def test_rouhani_answer_cites_his_words_with_exact_offsets(seed_assistant: Assistant) -> None:
@@ -50,7 +42,7 @@ def citation_figures(assistant: Assistant, rows: list[dict]) -> tuple[float, flo
     right = 0
     for q in answerable:
         r = assistant.answer(q["question"])
-        if r.citation and any(normalize(s) in normalize(r.citation.sentence) for s in q["supporting"]):
+        if r.citation and supports(r.citation.sentence, q["supporting"]):
             right += 1
         for c in r.citations:  # every citation, right or wrong, is an exact slice
             assert SEED_TEXT[c.start : c.end] == c.sentence
