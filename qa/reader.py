@@ -318,11 +318,22 @@ class SentenceReader:
     @staticmethod
     def _trim_known(text: str, start: int, end: int, known: set[str]) -> tuple[int, int]:
         tokens = list(_word_iter(text, start, end))
-        while len(tokens) > 1 and terms(tokens[0].group(0)) and set(terms(tokens[0].group(0))) <= known:
-            tokens.pop(0)
-        while len(tokens) > 1 and terms(tokens[-1].group(0)) and set(terms(tokens[-1].group(0))) <= known:
-            tokens.pop()
-        return tokens[0].start(), tokens[-1].end()
+        if not tokens:
+            return start, end
+        first, last = 0, len(tokens) - 1
+
+        def known_word(i: int) -> bool:
+            found = terms(tokens[i].group(0))
+            return bool(found) and set(found) <= known
+
+        while first < last and known_word(first):
+            first += 1
+        while last > first and known_word(last):
+            last -= 1
+        # Keep the span's own edges ("$4.2 million") unless a word was trimmed there.
+        new_start = start if first == 0 else tokens[first].start()
+        new_end = end if last == len(tokens) - 1 else tokens[last].end()
+        return new_start, new_end
 
     # -- answer --------------------------------------------------------------------
 
