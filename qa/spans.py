@@ -173,11 +173,16 @@ def names(text: str, proper_nouns: Collection[str] = ()) -> SpanList:
                 end -= 1
         if tokens and end > start:
             s, e = _trim(text, start, end, " ,;:")
-            last = text[s:e].split()[-1]
-            if last.endswith(".") and "." not in last[:-1] and len(last) > 2 and last not in TITLES:
-                e -= 1  # a full stop that ends the sentence, not an abbreviation like "Gen."
-            spans.append((s, e))
+            spans.append(_drop_full_stop(text, s, e))
     return spans
+
+
+def _drop_full_stop(text: str, start: int, end: int) -> tuple[int, int]:
+    """Drop a full stop that ends the sentence, not one of an abbreviation like "Gen."."""
+    last = text[start:end].split()[-1]
+    if last.endswith(".") and "." not in last[:-1] and len(last) > 2 and last not in TITLES:
+        return start, end - 1
+    return start, end
 
 
 def possessive_free(text: str, start: int, end: int) -> tuple[int, int]:
@@ -216,7 +221,7 @@ def places(text: str) -> SpanList:
         name = match.group(1)
         if name.split()[0] in _NOT_NAMES:
             continue
-        spans.append(possessive_free(text, match.start(1), match.end(1)))
+        spans.append(possessive_free(text, *_drop_full_stop(text, match.start(1), match.end(1))))
     return spans
 
 

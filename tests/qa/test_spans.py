@@ -65,3 +65,10 @@ def test_reported_clauses() -> None:
     text = "Rouhani joined Khamenei on Wednesday, warning the U.S. that Soleimani's death would lead to reprisals."
     assert pick(text, spans.reported_clauses(text)) == ["Soleimani's death would lead to reprisals"]
     assert spans.reported_clauses('"We won," he said.') == []
+
+
+def test_places_drop_the_sentence_full_stop_but_keep_abbreviations() -> None:
+    text = "The talks were held in the city of Zanjanabad."
+    assert pick(text, spans.places(text)) == ["Zanjanabad"]
+    text = "They met in St. Louis."
+    assert pick(text, spans.places(text)) == ["St. Louis"]
