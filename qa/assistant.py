@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -32,12 +33,21 @@ class Trace:
 
 
 def make_reader(spec: Reader | str | None, settings: Settings) -> Reader:
-    """Turn a reader spec into a reader: an instance, ``"sentence"`` or ``None`` (the default)."""
-    if spec is None or spec == "sentence":
+    """Turn a reader spec into a reader.
+
+    ``None`` means ``settings.reader``; ``"sentence"`` is the offline default;
+    ``"transformers:<model>"`` runs a Hugging Face extractive QA model.
+    """
+    spec = settings.reader if spec is None else spec
+    if not isinstance(spec, str):
+        return spec
+    if spec == "sentence":
         return SentenceReader(abstain_below=settings.abstain_below)
-    if isinstance(spec, str):
-        raise ConfigError(f"unknown reader {spec!r}; use 'sentence'")
-    return spec
+    if spec.startswith("transformers:") and len(spec) > len("transformers:"):
+        from qa.transformers_reader import TransformersReader
+
+        return TransformersReader(spec.split(":", 1)[1], abstain_below=settings.abstain_below)
+    raise ConfigError(f"unknown reader {spec!r}; use 'sentence' or 'transformers:<model name or path>'")
 
 
 class Assistant:
@@ -161,14 +171,7 @@ class Assistant:
         if model is not None and resolve_model(model)[0] != manifest.model:
             load_index(directory, model=resolve_model(model)[0])  # raises ModelMismatchError
         base = settings or Settings.from_env()
-        settings = Settings(
-            model=manifest.model,
-            home=base.home,
-            passages=manifest.passage_settings,
-            top_k=base.top_k,
-            abstain_below=base.abstain_below,
-            max_question_chars=base.max_question_chars,
-        )
+        settings = dataclasses.replace(base, model=manifest.model, passages=manifest.passage_settings)
         paths = [d.path for d in manifest.documents]
         if all(Path(p).is_file() for p in paths):
             return cls.from_paths(

@@ -47,6 +47,8 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         changes["model"] = args.model
     if getattr(args, "top_k", None):
         changes["top_k"] = args.top_k
+    if getattr(args, "reader", None):
+        changes["reader"] = args.reader
     if getattr(args, "passage_tokens", None) or getattr(args, "overlap", None) is not None:
         changes["passages"] = PassageSettings(
             max_tokens=args.passage_tokens or settings.passages.max_tokens,
@@ -60,7 +62,7 @@ def _open_assistant(args: argparse.Namespace, *, paths: Sequence[str] | None = N
 
     _quiet_libraries()
     if args.index_dir and not paths:
-        return Assistant.open(args.index_dir, model=args.model, show_progress=True)
+        return Assistant.open(args.index_dir, model=args.model, settings=_settings(args), show_progress=True)
     return Assistant.from_paths(paths or None, index_dir=args.index_dir, settings=_settings(args), show_progress=True)
 
 
@@ -158,6 +160,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+READER_HELP = '"sentence" (default, offline) or "transformers:<QA model name or path>"'
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qa",
@@ -181,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument("--file", help="read questions from this file, one per line")
     p_ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
     p_ask.add_argument("--top-k", type=int, help="passages to retrieve (default 5)")
+    p_ask.add_argument("--reader", help=READER_HELP)
     common(p_ask)
     p_ask.set_defaults(func=cmd_ask)
 
@@ -201,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_eval.add_argument("--threshold", type=float, help="abstention threshold to score at (default 0.5)")
     p_eval.add_argument("--top-k", type=int, help="passages to retrieve (default 5)")
     p_eval.add_argument("--model", help="embedding model name or path")
+    p_eval.add_argument("--reader", help=READER_HELP)
     p_eval.set_defaults(func=cmd_eval)
 
     p_serve = sub.add_parser("serve", help="start the web chat (the bundled article unless PATHs are given)")
@@ -208,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     p_serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p_serve.add_argument("--model", help="embedding model name or path (default: bundled all-MiniLM-L6-v2)")
+    p_serve.add_argument("--reader", help=READER_HELP)
     p_serve.set_defaults(func=cmd_serve)
     return parser
 

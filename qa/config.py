@@ -5,6 +5,7 @@ Environment variables:
                   or ``~/.cache/qa-assistant``)
     QA_MODEL      embedding model name or path (default: the bundled all-MiniLM-L6-v2)
     QA_TOP_K      passages retrieved per question (default 5)
+    QA_READER     "sentence" (default) or "transformers:<model name or path>"
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Settings:
         passages: Passage size and overlap.
         top_k: Passages retrieved per question.
         abstain_below: Confidence under which the reader says the text does not answer.
+        reader: ``"sentence"`` or ``"transformers:<model name or path>"``.
         max_question_chars: Longest question accepted.
     """
 
@@ -42,6 +44,7 @@ class Settings:
     passages: PassageSettings = PassageSettings()
     top_k: int = 5
     abstain_below: float = 0.5
+    reader: str = "sentence"
     max_question_chars: int = MAX_QUESTION_CHARS
 
     def __post_init__(self) -> None:
@@ -59,7 +62,12 @@ class Settings:
             k = int(top_k)
         except ValueError:
             raise ConfigError(f"QA_TOP_K must be a whole number, got {top_k!r}") from None
-        return cls(model=env.get("QA_MODEL", DEFAULT_MODEL), home=default_home(env), top_k=k)
+        return cls(
+            model=env.get("QA_MODEL", DEFAULT_MODEL),
+            home=default_home(env),
+            top_k=k,
+            reader=env.get("QA_READER", "sentence"),
+        )
 
     def index_dir_for(self, paths: Sequence[str]) -> Path:
         """The default index directory of a corpus: one per set of documents and model."""

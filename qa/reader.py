@@ -358,7 +358,7 @@ class SentenceReader:
             span = (0, len(answer_sentence.text))
         start = answer_sentence.start + span[0]
         end = answer_sentence.start + span[1]
-        citations = tuple(_citation(index.sentences[sid]) for sid in cited[: self.max_citations])
+        citations = tuple(cite(index.sentences[sid]) for sid in cited[: self.max_citations])
         return Answer(
             question=question,
             text=index.document(answer_sentence.document).text[start:end],
@@ -402,5 +402,6 @@ def _word_iter(text: str, start: int = 0, end: int | None = None) -> Iterator[re
     return _WORD_RE.finditer(text, start, len(text) if end is None else end)
 
 
-def _citation(sentence: Sentence) -> Citation:
+def cite(sentence: Sentence) -> Citation:
+    """The citation of a sentence: its document, exact text and offsets."""
     return Citation(document=sentence.document, sentence=sentence.text, start=sentence.start, end=sentence.end)
