@@ -2,8 +2,10 @@
 
 :class:`Embedder` is what the index and the retriever need: a name to record
 in the manifest, a dimension, a token limit, a token counter and ``encode``.
-:class:`SentenceTransformerEmbedder` is the real one; tests can pass any
-object with the same shape.
+:class:`SentenceTransformerEmbedder` runs any sentence-transformers model;
+:func:`load_embedder` picks the numpy encoder where it reproduces the model
+exactly (see :mod:`index.numpy_embedder`). Tests can pass any object with the
+same shape.
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
-from qa.errors import ModelLoadError
+from qa.errors import ConfigError, ModelLoadError
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -128,3 +130,69 @@ class SentenceTransformerEmbedder:
     def count_tokens(self, text: str) -> int:
         with self._lock:
             return len(self.model.tokenizer(text, add_special_tokens=True)["input_ids"])
+
+
+BACKENDS = ("auto", "numpy", "sentence-transformers")
+# Above this many texts per call, sentence-transformers' torch kernels beat numpy (214 vs 136
+# sentences/s here); below it, numpy saves torch's import and per-call overhead.
+TORCH_BATCH_MIN = 256
+
+
+class DualEmbedder:
+    """The numpy encoder for questions and small batches, sentence-transformers for big ones.
+
+    Both compute the same vectors (to about 1e-7), so which one ran never shows in
+    an answer. sentence-transformers is loaded only when a big batch first needs it,
+    which keeps torch out of a process that only asks questions.
+    """
+
+    def __init__(self, small: Embedder, load_large: Callable[[], Embedder]) -> None:
+        self.small = small
+        self._load_large = load_large
+        self._large: Embedder | None = None
+        self._lock = threading.Lock()
+        self.name = small.name
+        self.dimension = small.dimension
+        self.max_tokens = small.max_tokens
+
+    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        if len(texts) < TORCH_BATCH_MIN:
+            return self.small.encode(texts, show_progress=show_progress)
+        with self._lock:
+            if self._large is None:
+                self._large = self._load_large()
+        return self._large.encode(texts, show_progress=show_progress)
+
+    def count_tokens(self, text: str) -> int:
+        return self.small.count_tokens(text)
+
+
+def load_embedder(model: str = DEFAULT_MODEL, *, backend: str = "auto") -> Embedder:
+    """Load an embedding model with the fastest backend that reproduces it exactly.
+
+    Args:
+        model: Name or path, as for :func:`resolve_model`.
+        backend: ``"auto"`` (numpy where it applies, else sentence-transformers),
+            ``"numpy"`` or ``"sentence-transformers"``.
+
+    Raises:
+        ConfigError: Unknown backend.
+        ModelLoadError: The model cannot be loaded, or ``"numpy"`` was asked for a
+            model it cannot run.
+    """
+    from index.numpy_embedder import NumpyBertEmbedder, supports
+
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown embedding backend {backend!r}; use one of {', '.join(BACKENDS)}")
+    name, source = resolve_model(model)
+    if backend == "sentence-transformers" or (backend == "auto" and not supports(source)):
+        return SentenceTransformerEmbedder.load(model)
+    if not supports(source):
+        raise ModelLoadError(f"the numpy backend cannot run {model!r}; use backend 'sentence-transformers'")
+    try:
+        small = NumpyBertEmbedder(source, name=name)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelLoadError(f"cannot load embedding model {model!r} from {source}: {exc}") from exc
+    if backend == "numpy":
+        return small
+    return DualEmbedder(small, lambda: SentenceTransformerEmbedder.load(model))

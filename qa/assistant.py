@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.documents import Document, load_documents
-from index.embedder import Embedder, SentenceTransformerEmbedder, resolve_model
+from index.embedder import Embedder, load_embedder, resolve_model
 from index.store import PassageIndex, build_index, is_current, load_index, read_manifest, save_index
 from qa.config import Settings, bundled_documents
 from qa.errors import ConfigError, IndexStoreError
@@ -138,7 +138,7 @@ class Assistant:
         Without ``index_dir`` the index lives in memory only.
         """
         settings = settings or Settings.from_env()
-        embedder = embedder or SentenceTransformerEmbedder.load(settings.model)
+        embedder = embedder or load_embedder(settings.model, backend=settings.backend)
         if index_dir is None:
             index = build_index(documents, embedder, settings=settings.passages, show_progress=show_progress)
             directory = None
@@ -178,7 +178,7 @@ class Assistant:
                 paths, index_dir=directory, settings=settings, reader=reader, show_progress=show_progress
             )
         logger.warning("some indexed documents are gone; answering from the text stored in %s", directory)
-        embedder = SentenceTransformerEmbedder.load(manifest.model)
+        embedder = load_embedder(manifest.model, backend=settings.backend)
         index = load_index(directory, model=embedder.name)
         return cls(index, embedder, reader=make_reader(reader, settings), settings=settings, index_dir=directory)
 

@@ -24,14 +24,12 @@ if TYPE_CHECKING:
 def _quiet_libraries() -> None:
     """Keep library chatter (weight-loading bars) off the terminal; our own bars stay."""
     import logging
+    import os
 
-    try:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
-    except ImportError:  # pragma: no cover - transformers always comes with sentence-transformers
-        pass
+    # Environment, not transformers' own API: importing transformers costs 0.4 s,
+    # and most runs never load it (see index/numpy_embedder.py).
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
 
 

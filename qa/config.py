@@ -6,6 +6,8 @@ Environment variables:
     QA_MODEL      embedding model name or path (default: the bundled all-MiniLM-L6-v2)
     QA_TOP_K      passages retrieved per question (default 5)
     QA_READER     "sentence" (default) or "transformers:<model name or path>"
+    QA_BACKEND    how the model runs: "auto" (default: numpy where it reproduces the
+                  model exactly, else sentence-transformers), "numpy", "sentence-transformers"
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.embedder import DEFAULT_MODEL
+from index.embedder import BACKENDS, DEFAULT_MODEL
 from index.store import PassageSettings
 from qa.errors import ConfigError
 
@@ -37,6 +39,7 @@ class Settings:
         abstain_below: Confidence under which the reader says the text does not answer.
         reader: ``"sentence"`` or ``"transformers:<model name or path>"``.
         max_question_chars: Longest question accepted.
+        backend: How the embedding model runs; see :func:`index.embedder.load_embedder`.
     """
 
     model: str = DEFAULT_MODEL
@@ -46,12 +49,15 @@ class Settings:
     abstain_below: float = 0.5
     reader: str = "sentence"
     max_question_chars: int = MAX_QUESTION_CHARS
+    backend: str = "auto"
 
     def __post_init__(self) -> None:
         if self.top_k < 1:
             raise ConfigError(f"top_k must be at least 1, got {self.top_k}")
         if not 0.0 <= self.abstain_below <= 1.0:
             raise ConfigError(f"abstain_below must be in [0, 1], got {self.abstain_below}")
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -67,6 +73,7 @@ class Settings:
             home=default_home(env),
             top_k=k,
             reader=env.get("QA_READER", "sentence"),
+            backend=env.get("QA_BACKEND", "auto"),
         )
 
     def index_dir_for(self, paths: Sequence[str]) -> Path:

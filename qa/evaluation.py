@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from index.documents import Document, Sentence
-from index.embedder import Embedder, SentenceTransformerEmbedder
+from index.embedder import Embedder, load_embedder
 from qa.assistant import Assistant
 from qa.config import Settings
 from qa.datasets import EvalCorpus, EvalQuestion, load_test_set
@@ -254,7 +254,7 @@ def evaluate(
     if threshold is not None:
         settings = dataclasses.replace(settings, abstain_below=threshold)
     corpora = load_test_set(path, corpus=corpus)
-    embedder = embedder or SentenceTransformerEmbedder.load(settings.model)
+    embedder = embedder or load_embedder(settings.model, backend=settings.backend)
     total = sum(len(c.questions) for c in corpora)
     bar = None
     if show_progress:

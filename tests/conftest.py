@@ -55,6 +55,7 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("QA_HOME", str(tmp_path_factory.mktemp("qa-home")))
     monkeypatch.delenv("QA_MODEL", raising=False)
     monkeypatch.delenv("QA_TOP_K", raising=False)
+    monkeypatch.delenv("QA_BACKEND", raising=False)
 
 
 @pytest.fixture(scope="session")
