@@ -7,14 +7,18 @@ On disk an index is one directory::
                                of every file below
     corpus.<gen>.json          documents' text, sentence and passage spans
     passages.<gen>.faiss       FAISS inner-product index of passage vectors
+                               (flat, IVF or HNSW: see index/vector_index.py)
     sentences.<gen>.npy        sentence vectors (float32), for the reader
+
+Large files (``MMAP_MIN_BYTES`` and up) are memory-mapped on load, not read
+into memory; files are streamed to disk and hashed as they are written.
 
 Writes are crash-safe: each save writes new ``<gen>`` files, fsyncs them,
 then replaces ``manifest.json`` atomically (temporary file, fsync,
 ``os.replace``, fsync of the directory). Until that rename the old manifest
 still names the old, untouched files, so an interrupted or failed write leaves
 the previous index usable. Loading verifies every checksum and count before
-FAISS deserialises anything (FAISS accepts bit-flipped vectors silently).
+FAISS reads anything (FAISS accepts bit-flipped vectors silently).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import logging
 import os
 import secrets
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +44,14 @@ import numpy as np
 from index.documents import Document, Sentence
 from index.embedder import Embedder
 from index.passages import Passage, count_cl100k, make_passages
+from index.vector_index import (
+    DEFAULT_SEARCH,
+    MMAP_MIN_BYTES,
+    SearchSettings,
+    build_vector_index,
+    deserialize_vector_index,
+    open_vector_index,
+)
 from qa.errors import IndexCorruptError, IndexNotFoundError, ModelMismatchError
 
 logger = logging.getLogger(__name__)
@@ -76,8 +88,10 @@ class Manifest:
     documents: tuple[DocumentRecord, ...]
     passages: int
     sentences: int
-    index_type: str
+    index_type: str  # what was built: flat, ivf or hnsw
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
+    search_settings: SearchSettings = SearchSettings()  # what was asked for
+    index_params: dict[str, int] = field(default_factory=dict)  # nlist, nprobe, ef_search...
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,8 +106,10 @@ class Manifest:
             documents=tuple(DocumentRecord(**d) for d in data["documents"]),
             passages=int(data["passages"]),
             sentences=int(data["sentences"]),
-            index_type=str(data["index_type"]),
+            index_type={"flat-ip": "flat"}.get(data["index_type"], str(data["index_type"])),
             files=dict(data["files"]),
+            search_settings=SearchSettings(**data.get("search_settings", {})),
+            index_params={str(k): int(v) for k, v in data.get("index_params", {}).items()},
         )
 
 
@@ -150,14 +166,13 @@ def build_index(
     embedder: Embedder,
     *,
     settings: PassageSettings = PassageSettings(),
+    search: SearchSettings = DEFAULT_SEARCH,
     show_progress: bool = False,
 ) -> PassageIndex:
     """Cut documents into passages and embed passages and sentences.
 
     Nothing is written to disk; see :func:`save_index`.
     """
-    import faiss
-
     passages = make_passages(
         documents,
         max_tokens=settings.max_tokens,
@@ -172,8 +187,7 @@ def build_index(
     vectors = embedder.encode([p.text for p in passages], show_progress=show_progress)
     sentence_vectors = embedder.encode([s.text for s in sentences], show_progress=show_progress)
     # Inner product equals cosine similarity on the normalised vectors the embedder returns.
-    faiss_index = faiss.IndexFlatIP(embedder.dimension)
-    faiss_index.add(vectors)
+    faiss_index, kind, params = build_vector_index(vectors.reshape(-1, embedder.dimension), search)
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         model=embedder.name,
@@ -182,7 +196,9 @@ def build_index(
         documents=tuple(DocumentRecord(d.path, d.sha256, len(d.sentences)) for d in documents),
         passages=len(passages),
         sentences=len(sentences),
-        index_type="flat-ip",
+        index_type=kind,
+        search_settings=search,
+        index_params=params,
     )
     return PassageIndex(manifest, tuple(documents), sentences, tuple(passages), faiss_index, sentence_vectors)
 
@@ -199,12 +215,32 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
+class _HashingSink:
+    """A file-like sink that hashes what passes through it, so big files are hashed as written."""
+
+    def __init__(self, handle: io.BufferedWriter) -> None:
+        self._handle = handle
+        self._sha = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self._sha.update(data)
+        return self._handle.write(data)
+
+    def hexdigest(self) -> str:
+        return self._sha.hexdigest()
+
+
+def _write_file(path: Path, write: Callable[[_HashingSink], object]) -> str:
+    """Write a file through a temporary name, fsync and rename it; return its sha256.
+
+    Readers see the old file or the whole new one. Python's own writes raise on
+    a full disk, unlike FAISS's ``write_index`` to a path (RELIABILITY.md).
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            sink = _HashingSink(handle)
+            write(sink)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -212,6 +248,12 @@ def _write_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    return sink.hexdigest()
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically and make the rename durable."""
+    _write_file(path, lambda sink: sink.write(data))
     _fsync_dir(path.parent)
 
 
@@ -239,25 +281,28 @@ def _corpus_json(index: PassageIndex) -> bytes:
 def save_index(index: PassageIndex, directory: str | Path) -> Manifest:
     """Persist an index into ``directory`` atomically; return the manifest written.
 
-    Serialisation happens in memory first, so a failure there touches nothing.
+    Files are streamed to new names (no second copy in memory); only the final
+    rename of ``manifest.json`` makes them the index, so a failure or a kill
+    before it leaves the previous index as it was.
     """
     import faiss
 
     target = Path(directory).expanduser()
     target.mkdir(parents=True, exist_ok=True)
     generation = secrets.token_hex(6)
-    payloads = {
-        f"corpus.{generation}.json": _corpus_json(index),
-        f"passages.{generation}.faiss": faiss.serialize_index(index.faiss_index).tobytes(),
+    corpus = _corpus_json(index)
+    writers: dict[str, Callable[[_HashingSink], object]] = {
+        f"corpus.{generation}.json": lambda sink: sink.write(corpus),
+        f"passages.{generation}.faiss": lambda sink: faiss.write_index(
+            index.faiss_index,
+            faiss.PyCallbackIOWriter(sink.write),  # type: ignore[attr-defined]
+        ),
+        f"sentences.{generation}.npy": lambda sink: np.save(sink, index.sentence_vectors, allow_pickle=False),
     }
-    buffer = io.BytesIO()
-    np.save(buffer, index.sentence_vectors, allow_pickle=False)
-    payloads[f"sentences.{generation}.npy"] = buffer.getvalue()
-    files = {name: _sha256(data) for name, data in payloads.items()}
-    manifest = dataclasses.replace(index.manifest, files=files)
     with _locked(target):
-        for name, data in payloads.items():
-            _write_atomic(target / name, data)
+        files = {name: _write_file(target / name, write) for name, write in writers.items()}
+        _fsync_dir(target)
+        manifest = dataclasses.replace(index.manifest, files=files)
         _write_atomic(target / MANIFEST, json.dumps(manifest.to_dict(), indent=2).encode("utf-8"))
         # Only now are the old generation's files unreferenced.
         for stale in target.iterdir():
@@ -295,18 +340,30 @@ def read_manifest(directory: str | Path) -> Manifest:
     return manifest
 
 
-def _read_verified(directory: Path, manifest: Manifest, prefix: str) -> bytes:
+def _verified(directory: Path, manifest: Manifest, prefix: str) -> tuple[Path, bytes | None]:
+    """Check a file named in the manifest against its sha256.
+
+    Returns its path, and its bytes when it is small enough to read whole;
+    bigger files are hashed in chunks and then memory-mapped by the caller.
+    """
     names = [n for n in manifest.files if n.startswith(prefix)]
     if len(names) != 1:
         raise IndexCorruptError(f"{directory}: manifest names no {prefix} file; rebuild with `qa index`")
-    name = names[0]
+    path = directory / names[0]
     try:
-        data = (directory / name).read_bytes()
+        with path.open("rb") as handle:
+            if os.fstat(handle.fileno()).st_size < MMAP_MIN_BYTES:
+                whole = handle.read()
+                data: bytes | None = whole
+                digest = _sha256(whole)
+            else:
+                data = None
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError:
-        raise IndexCorruptError(f"{directory / name} is missing; rebuild with `qa index`") from None
-    if _sha256(data) != manifest.files[name]:
-        raise IndexCorruptError(f"{directory / name} fails its checksum; rebuild with `qa index`")
-    return data
+        raise IndexCorruptError(f"{path} is missing or unreadable; rebuild with `qa index`") from None
+    if digest != manifest.files[names[0]]:
+        raise IndexCorruptError(f"{path} fails its checksum; rebuild with `qa index`")
+    return path, data
 
 
 def load_index(directory: str | Path, *, model: str | None = None) -> PassageIndex:
@@ -321,7 +378,6 @@ def load_index(directory: str | Path, *, model: str | None = None) -> PassageInd
     Raises:
         IndexNotFoundError, IndexCorruptError, ModelMismatchError.
     """
-    import faiss
 
     root = Path(directory).expanduser()
     manifest = read_manifest(root)
@@ -331,12 +387,21 @@ def load_index(directory: str | Path, *, model: str | None = None) -> PassageInd
             f"rebuild it with `qa index PATH... --index-dir {directory} --model {model}` "
             "or ask without --model"
         )
-    corpus = json.loads(_read_verified(root, manifest, "corpus.").decode("utf-8"))
-    vectors = np.load(io.BytesIO(_read_verified(root, manifest, "sentences.")), allow_pickle=False)
-    raw = np.frombuffer(_read_verified(root, manifest, "passages."), dtype=np.uint8)
+    corpus_path, corpus_data = _verified(root, manifest, "corpus.")
+    corpus = json.loads((corpus_data or corpus_path.read_bytes()).decode("utf-8"))
+    vectors_path, vectors_data = _verified(root, manifest, "sentences.")
+    vectors = (
+        np.load(io.BytesIO(vectors_data), allow_pickle=False)
+        if vectors_data is not None
+        else np.load(vectors_path, mmap_mode="r", allow_pickle=False)
+    )
+    faiss_path, faiss_data = _verified(root, manifest, "passages.")
     try:
-        faiss_index = faiss.deserialize_index(raw.copy())
-    except RuntimeError as exc:
+        if faiss_data is not None:
+            faiss_index = deserialize_vector_index(faiss_data, manifest.index_type, manifest.index_params)
+        else:
+            faiss_index = open_vector_index(faiss_path, manifest.index_type, manifest.index_params)
+    except (RuntimeError, KeyError) as exc:
         raise IndexCorruptError(f"{directory}: FAISS cannot read the index ({exc}); rebuild it") from None
 
     docs_raw = corpus["documents"]
@@ -367,8 +432,19 @@ def load_index(directory: str | Path, *, model: str | None = None) -> PassageInd
     return PassageIndex(manifest, documents, tuple(all_sentences), passages, faiss_index, vectors)
 
 
-def is_current(manifest: Manifest, documents: Sequence[Document], model: str, settings: PassageSettings) -> bool:
+def is_current(
+    manifest: Manifest,
+    documents: Sequence[Document],
+    model: str,
+    settings: PassageSettings,
+    search: SearchSettings = DEFAULT_SEARCH,
+) -> bool:
     """Tell whether an index on disk was built from these documents, model and settings."""
     wanted = tuple((d.path, d.sha256) for d in documents)
     have = tuple((d.path, d.sha256) for d in manifest.documents)
-    return have == wanted and manifest.model == model and manifest.passage_settings == settings
+    return (
+        have == wanted
+        and manifest.model == model
+        and manifest.passage_settings == settings
+        and manifest.search_settings == search
+    )

@@ -140,7 +140,9 @@ class Assistant:
         settings = settings or Settings.from_env()
         embedder = embedder or load_embedder(settings.model, backend=settings.backend)
         if index_dir is None:
-            index = build_index(documents, embedder, settings=settings.passages, show_progress=show_progress)
+            index = build_index(
+                documents, embedder, settings=settings.passages, search=settings.search, show_progress=show_progress
+            )
             directory = None
         else:
             directory = Path(index_dir).expanduser()
@@ -171,7 +173,9 @@ class Assistant:
         if model is not None and resolve_model(model)[0] != manifest.model:
             load_index(directory, model=resolve_model(model)[0])  # raises ModelMismatchError
         base = settings or Settings.from_env()
-        settings = dataclasses.replace(base, model=manifest.model, passages=manifest.passage_settings)
+        settings = dataclasses.replace(
+            base, model=manifest.model, passages=manifest.passage_settings, search=manifest.search_settings
+        )
         paths = [d.path for d in manifest.documents]
         if all(Path(p).is_file() for p in paths):
             return cls.from_paths(
@@ -233,12 +237,14 @@ def _load_or_build(
     """Reload the index in ``directory`` if it is current, else build and save it."""
     try:
         manifest = read_manifest(directory)
-        if is_current(manifest, documents, embedder.name, settings.passages):
+        if is_current(manifest, documents, embedder.name, settings.passages, settings.search):
             return load_index(directory, model=embedder.name)
         logger.info("documents or model changed; rebuilding the index in %s", directory)
     except IndexStoreError as exc:
         logger.info("building a new index in %s (%s)", directory, exc)
-    index = build_index(documents, embedder, settings=settings.passages, show_progress=show_progress)
+    index = build_index(
+        documents, embedder, settings=settings.passages, search=settings.search, show_progress=show_progress
+    )
     save_index(index, directory)
     return index
 

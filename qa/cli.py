@@ -47,6 +47,10 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         changes["top_k"] = args.top_k
     if getattr(args, "reader", None):
         changes["reader"] = args.reader
+    if getattr(args, "index_type", None):
+        from index.vector_index import SearchSettings
+
+        changes["search"] = SearchSettings(kind=args.index_type)
     if getattr(args, "passage_tokens", None) or getattr(args, "overlap", None) is not None:
         changes["passages"] = PassageSettings(
             max_tokens=args.passage_tokens or settings.passages.max_tokens,
@@ -89,7 +93,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     m = assistant.index.manifest
     print(
         f"Indexed {len(m.documents)} document(s): {m.sentences} sentences, {m.passages} passages, "
-        f"model {m.model}, in {assistant.index_dir}",
+        f"model {m.model}, {m.index_type} index, in {assistant.index_dir}",
         file=sys.stderr,
     )
     return 0
@@ -177,6 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
     common(p_index)
     p_index.add_argument("--passage-tokens", type=int, help="passage size in cl100k tokens (default 128)")
     p_index.add_argument("--overlap", type=int, help="sentences shared by neighbouring passages (default 1)")
+    p_index.add_argument(
+        "--index-type",
+        choices=["auto", "flat", "ivf", "hnsw"],
+        help="vector index (default auto: exact search up to 50,000 passages, then IVF)",
+    )
     p_index.set_defaults(func=cmd_index)
 
     p_ask = sub.add_parser("ask", help="ask a question (the bundled article unless --index-dir)")

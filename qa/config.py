@@ -6,6 +6,8 @@ Environment variables:
     QA_MODEL      embedding model name or path (default: the bundled all-MiniLM-L6-v2)
     QA_TOP_K      passages retrieved per question (default 5)
     QA_READER     "sentence" (default) or "transformers:<model name or path>"
+    QA_INDEX_TYPE vector index: "auto" (default: exact up to 50,000 passages, then IVF),
+                  "flat", "ivf" or "hnsw"
     QA_BACKEND    how the model runs: "auto" (default: numpy where it reproduces the
                   model exactly, else sentence-transformers), "numpy", "sentence-transformers"
 """
@@ -20,6 +22,7 @@ from pathlib import Path
 
 from index.embedder import BACKENDS, DEFAULT_MODEL
 from index.store import PassageSettings
+from index.vector_index import SearchSettings
 from qa.errors import ConfigError
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +43,7 @@ class Settings:
         reader: ``"sentence"`` or ``"transformers:<model name or path>"``.
         max_question_chars: Longest question accepted.
         backend: How the embedding model runs; see :func:`index.embedder.load_embedder`.
+        search: Which vector index to build; see :mod:`index.vector_index`.
     """
 
     model: str = DEFAULT_MODEL
@@ -50,6 +54,7 @@ class Settings:
     reader: str = "sentence"
     max_question_chars: int = MAX_QUESTION_CHARS
     backend: str = "auto"
+    search: SearchSettings = SearchSettings()
 
     def __post_init__(self) -> None:
         if self.top_k < 1:
@@ -74,6 +79,7 @@ class Settings:
             top_k=k,
             reader=env.get("QA_READER", "sentence"),
             backend=env.get("QA_BACKEND", "auto"),
+            search=SearchSettings(kind=env.get("QA_INDEX_TYPE", "auto")),
         )
 
     def index_dir_for(self, paths: Sequence[str]) -> Path:
