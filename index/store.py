@@ -251,12 +251,6 @@ def _write_file(path: Path, write: Callable[[_HashingSink], object]) -> str:
     return sink.hexdigest()
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically and make the rename durable."""
-    _write_file(path, lambda sink: sink.write(data))
-    _fsync_dir(path.parent)
-
-
 @contextlib.contextmanager
 def _locked(directory: Path) -> Iterator[None]:
     """Hold an exclusive lock on the index directory while writing it."""
@@ -300,10 +294,20 @@ def save_index(index: PassageIndex, directory: str | Path) -> Manifest:
         f"sentences.{generation}.npy": lambda sink: np.save(sink, index.sentence_vectors, allow_pickle=False),
     }
     with _locked(target):
-        files = {name: _write_file(target / name, write) for name, write in writers.items()}
+        try:
+            files = {name: _write_file(target / name, write) for name, write in writers.items()}
+            _fsync_dir(target)
+            manifest = dataclasses.replace(index.manifest, files=files)
+            text = json.dumps(manifest.to_dict(), indent=2).encode("utf-8")
+            _write_file(target / MANIFEST, lambda sink: sink.write(text))  # the commit point
+        except BaseException:
+            # The manifest still names the old files; drop this generation's. (After a
+            # SIGKILL they stay until the next successful save removes them.)
+            for name in writers:
+                with contextlib.suppress(OSError):
+                    (target / name).unlink()
+            raise
         _fsync_dir(target)
-        manifest = dataclasses.replace(index.manifest, files=files)
-        _write_atomic(target / MANIFEST, json.dumps(manifest.to_dict(), indent=2).encode("utf-8"))
         # Only now are the old generation's files unreferenced.
         for stale in target.iterdir():
             if stale.name != MANIFEST and stale.name not in files and not stale.name.startswith("."):

@@ -106,14 +106,14 @@ def test_failed_write_leaves_previous_index_usable(
     old = build(hash_embedder)
     save_index(old, tmp_path)
     new = build(hash_embedder, (DOC_A, DOC_B))
-    real_write = store._write_atomic
+    real_write = store._write_file
 
-    def failing_write(path: Path, data: bytes) -> None:
+    def failing_write(path: Path, write):  # type: ignore[no-untyped-def]
         if path.name == "manifest.json":
             raise OSError(28, "No space left on device")
-        real_write(path, data)
+        return real_write(path, write)
 
-    monkeypatch.setattr(store, "_write_atomic", failing_write)
+    monkeypatch.setattr(store, "_write_file", failing_write)
     with pytest.raises(OSError, match="No space"):
         save_index(new, tmp_path)
     monkeypatch.undo()
