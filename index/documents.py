@@ -10,7 +10,10 @@ sentences are simply not produced, so they can never be cited.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import logging
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,10 +23,13 @@ from pathlib import Path
 from index.sentences import blocks, split_sentences
 from qa.errors import (
     DocumentNotFoundError,
+    DocumentTooLargeError,
     EmptyDocumentError,
     NoDocumentsError,
     UnreadableDocumentError,
 )
+
+logger = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 
@@ -220,26 +226,59 @@ def make_document(path: str, text: str, *, markdown: bool = False) -> Document:
     return Document(path=path, text=text, sha256=digest, sentences=tuple(sentences))
 
 
-def read_text(path: Path) -> str:
-    """Read a file as UTF-8 text, refusing binary files with a clear error."""
+MAX_DOCUMENT_BYTES = 20 * 2**20
+"""Largest file read (20 MiB, about 4 million words: some hours of embedding on two cores)."""
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def decode(data: bytes, name: str) -> str:
+    """Decode a document's bytes: UTF-8, or UTF-16 with its BOM, or Windows-1252/Latin-1.
+
+    A byte-order mark is unambiguous, so it wins. Bytes that are not valid
+    UTF-8 are almost always a legacy Western encoding, read as Windows-1252
+    (Latin-1 for the five bytes it leaves undefined) with a warning. NUL bytes
+    outside UTF-16 mean a binary file.
+
+    Raises:
+        UnreadableDocumentError: Binary content, or a broken UTF-16 file.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise UnreadableDocumentError(f"{name}: broken {encoding} text (byte {exc.start})") from None
+    if b"\x00" in data[:8192]:
+        raise UnreadableDocumentError(f"{name}: looks like a binary file; pass a .txt, .md or .html document")
     try:
-        data = path.read_bytes()
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        logger.warning("%s is not UTF-8; reading it as Windows-1252 (Western European)", name)
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def read_text(path: Path) -> str:
+    """Read a text file (see :func:`decode`), refusing binary and oversized files with a clear error."""
+    try:
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > MAX_DOCUMENT_BYTES:
+                raise DocumentTooLargeError(
+                    f"{path}: {size / 2**20:.1f} MiB is over the {MAX_DOCUMENT_BYTES // 2**20} MiB limit "
+                    "for one document; split it into smaller files"
+                )
+            data = handle.read()
     except FileNotFoundError:
         raise DocumentNotFoundError(f"{path}: no such file; check the path") from None
     except IsADirectoryError:
         raise DocumentNotFoundError(f"{path}: is a directory, not a document") from None
     except OSError as exc:
         raise UnreadableDocumentError(f"{path}: cannot be read ({exc.strerror})") from None
-    if b"\x00" in data[:8192]:
-        raise UnreadableDocumentError(f"{path}: looks like a binary file; pass a .txt, .md or .html document")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UnreadableDocumentError(
-            f"{path}: is not valid UTF-8 (byte {exc.start}); convert it to UTF-8 first"
-        ) from None
     # Normalise line endings once, here, so every offset refers to the same text.
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return decode(data, str(path)).replace("\r\n", "\n").replace("\r", "\n")
 
 
 def load_document(path: str | Path) -> Document:
@@ -252,7 +291,8 @@ def load_document(path: str | Path) -> Document:
 
     Raises:
         DocumentNotFoundError: The path does not exist.
-        UnreadableDocumentError: The file is binary or not UTF-8.
+        UnreadableDocumentError: The file is binary.
+        DocumentTooLargeError: The file is over ``MAX_DOCUMENT_BYTES``.
         EmptyDocumentError: The file has no article text.
     """
     file = Path(path).expanduser()
@@ -302,5 +342,18 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
 
 
 def load_documents(paths: Sequence[str | Path]) -> list[Document]:
-    """Load every document under ``paths`` (files or directories)."""
-    return [load_document(p) for p in expand_paths(paths)]
+    """Load every document under ``paths`` (files or directories).
+
+    A file whose text is identical to one already loaded is skipped with a
+    warning: two copies would fill the top passages with the same sentences.
+    """
+    documents: list[Document] = []
+    seen: dict[str, str] = {}
+    for path in expand_paths(paths):
+        document = load_document(path)
+        if document.sha256 in seen:
+            logger.warning("%s has the same text as %s; indexing it once", document.path, seen[document.sha256])
+            continue
+        seen[document.sha256] = document.path
+        documents.append(document)
+    return documents

@@ -14,7 +14,7 @@ from index.documents import Document, load_documents
 from index.embedder import Embedder, load_embedder, resolve_model
 from index.store import PassageIndex, build_index, is_current, load_index, read_manifest, save_index
 from qa.config import Settings, bundled_documents
-from qa.errors import ConfigError, IndexStoreError
+from qa.errors import ConfigError, IndexNotFoundError, IndexStoreError, NoDocumentsError
 from qa.question import check_question
 from qa.reader import Reader, SentenceReader
 from qa.result import Answer
@@ -138,6 +138,8 @@ class Assistant:
         Without ``index_dir`` the index lives in memory only.
         """
         settings = settings or Settings.from_env()
+        if not documents:
+            raise NoDocumentsError("no documents to index; pass at least one .txt, .md or .html file")
         embedder = embedder or load_embedder(settings.model, backend=settings.backend)
         if index_dir is None:
             index = build_index(
@@ -239,9 +241,12 @@ def _load_or_build(
         manifest = read_manifest(directory)
         if is_current(manifest, documents, embedder.name, settings.passages, settings.search):
             return load_index(directory, model=embedder.name)
-        logger.info("documents or model changed; rebuilding the index in %s", directory)
+        logger.info("documents, model or settings changed; rebuilding the index in %s", directory)
+    except IndexNotFoundError:
+        logger.info("building a new index in %s", directory)
     except IndexStoreError as exc:
-        logger.info("building a new index in %s (%s)", directory, exc)
+        # Never load a damaged index silently, never fail for one either: the documents are here.
+        logger.warning("the index in %s cannot be used (%s); rebuilding it from the documents", directory, exc)
     index = build_index(
         documents, embedder, settings=settings.passages, search=settings.search, show_progress=show_progress
     )

@@ -231,6 +231,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # The library only logs; the command line shows warnings (a rebuilt index, a re-read encoding).
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="qa: %(message)s")
     try:
         return int(args.func(args))
     except QAError as exc:

@@ -6,7 +6,8 @@
     │   └── QuestionTooLongError
     ├── DocumentError            a document cannot be read or has no text
     │   ├── DocumentNotFoundError
-    │   ├── UnreadableDocumentError   binary or not UTF-8
+    │   ├── UnreadableDocumentError   binary, or broken UTF-16
+    │   ├── DocumentTooLargeError     over the size limit for one document
     │   ├── EmptyDocumentError
     │   └── NoDocumentsError          a directory without readable documents
     ├── IndexStoreError          the index on disk cannot be used
@@ -50,6 +51,10 @@ class DocumentNotFoundError(DocumentError, FileNotFoundError):
 
 class UnreadableDocumentError(DocumentError):
     """A document is binary or not valid UTF-8."""
+
+
+class DocumentTooLargeError(DocumentError):
+    """The document is over the size limit for one document."""
 
 
 class EmptyDocumentError(DocumentError):

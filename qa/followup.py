@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from qa.question import AnswerType, analyze
+from qa.text import UPPER
 
 _PRONOUNS = {
     "he": "{e}",
@@ -28,7 +29,7 @@ _PRONOUNS = {
 }
 _PRONOUN_RE = re.compile(r"\b(" + "|".join(_PRONOUNS) + r")\b", re.IGNORECASE)
 _ELLIPSIS_RE = re.compile(r"^\s*(?:and|what about|how about|and what about)\s+(.+?)\s*\??\s*$", re.IGNORECASE)
-_NAME_RE = re.compile(r"\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
+_NAME_RE = re.compile(rf"\b[{UPPER}][\w’'-]*(?:\s+[{UPPER}][\w’'-]*)*")
 _QUESTION_WORDS = frozenset(
     "What Who Whom Whose When Where Why How Which Did Does Do Is Are Was Were Has Have Had Can Could Will Would "
     "And The A An In On At To Of For".split()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -135,16 +136,36 @@ def analyze(question: str) -> Question:
     )
 
 
+# Terminal escape sequences (colour, clear screen) go whole, not just their ESC byte.
+_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+# Control characters (null bytes, bells) separate words; format characters
+# (zero-width, bidi overrides, byte-order marks) sit inside words and go.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_FORMATS = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
 def check_question(question: object, max_chars: int) -> str:
-    """Return the question stripped, or raise if it cannot be asked.
+    """Return the question cleaned, or raise if it cannot be asked.
+
+    Cleaning: Unicode NFC (a letter and its combining accent become one
+    character, as in most documents), terminal escape sequences, control and
+    bidi-format characters removed, whitespace collapsed. Input over four times the limit is refused
+    before any cleaning, so a huge paste costs nothing.
 
     Raises:
-        EmptyQuestionError: Not a string, empty, or whitespace only.
+        EmptyQuestionError: Not a string, or nothing left after cleaning.
         QuestionTooLongError: Longer than ``max_chars``.
     """
-    if not isinstance(question, str) or not question.strip():
+    if not isinstance(question, str):
         raise EmptyQuestionError("the question is empty; type a question about the document")
-    question = question.strip()
+    if len(question) > max_chars * 4:
+        raise QuestionTooLongError(
+            f"the question has {len(question)} characters, the limit is {max_chars}; ask something shorter"
+        )
+    cleaned = _FORMATS.sub("", _CONTROLS.sub(" ", _ESCAPES.sub("", unicodedata.normalize("NFC", question))))
+    question = " ".join(cleaned.split())
+    if not question:
+        raise EmptyQuestionError("the question is empty; type a question about the document")
     if len(question) > max_chars:
         raise QuestionTooLongError(
             f"the question has {len(question)} characters, the limit is {max_chars}; ask something shorter"

@@ -395,7 +395,7 @@ class SentenceReader:
         return (clauses[0] if clauses else None), sentence, [sid]
 
 
-_WORD_RE = re.compile(r"[A-Za-z0-9](?:[\w'’.-]*[A-Za-z0-9])?")
+_WORD_RE = re.compile(r"[^\W_](?:[\w'’.-]*[^\W_])?")
 
 
 def _word_iter(text: str, start: int = 0, end: int | None = None) -> Iterator[re.Match[str]]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
+from qa.text import LOWER, UPPER
+
 SpanList = list[tuple[int, int]]
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -46,7 +48,7 @@ TITLES = frozenset(
     """.split()
 )
 
-_NAME_TOKEN = r"(?:[A-Z][a-z]+(?:[-'’][A-Za-z]+)*\.?|[A-Z]\.(?:[A-Z]\.)*|[A-Z]{2,})"
+_NAME_TOKEN = rf"(?:[{UPPER}][{LOWER}]+(?:[-'’][{UPPER}{LOWER}]+)*\.?|[A-Z]\.(?:[A-Z]\.)*|[A-Z]{{2,}})"
 _NAME = re.compile(rf"{_NAME_TOKEN}(?:\s+(?:of\s+|al-|bin\s+|de\s+|van\s+)?{_NAME_TOKEN})*")
 
 _NUMBER_WORDS = (

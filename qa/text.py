@@ -16,7 +16,10 @@ STOPWORDS = frozenset(
     """.split()
 )
 
-_WORD = re.compile(r"[A-Za-z]\.(?:[A-Za-z]\.)+|[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+# Letters of any script ([^\W_] is a letter or digit), so "Whitcömbe" stays one word.
+_WORD = re.compile(r"[A-Za-z]\.(?:[A-Za-z]\.)+|[^\W_]+(?:['’][^\W\d_]+)?")
+UPPER = "A-ZÀ-ÖØ-Þ"  # capitals of Latin-1; Latin Extended-A interleaves cases, so it joins LOWER
+LOWER = "a-zß-öø-ÿĀ-ſ"
 
 
 def words(text: str) -> list[str]:

@@ -175,7 +175,7 @@ def test_cli_errors_are_one_line_with_nonzero_exit(tmp_path: Path, args: list[st
 
 def test_cli_names_the_bad_file(tmp_path: Path) -> None:
     bad = tmp_path / "notes.txt"
-    bad.write_bytes(b"\xff\xfe\x00\x01")
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     done = run_cli("index", str(bad), home=tmp_path)
     assert done.returncode == 1 and "notes.txt" in done.stderr
     good_dir = tmp_path / "idx"

@@ -81,11 +81,11 @@ def test_binary_file_is_named(tmp_path: Path) -> None:
         load_document(path)
 
 
-def test_non_utf8_file_is_named(tmp_path: Path) -> None:
+def test_non_utf8_file_is_read_as_windows_1252_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "latin.txt"
-    path.write_bytes("Caf\xe9 au lait.".encode("latin-1"))
-    with pytest.raises(UnreadableDocumentError, match="latin.txt.*UTF-8"):
-        load_document(path)
+    path.write_bytes("Caf\xe9 au lait. It costs \u20ac3.".encode("cp1252"))
+    assert load_document(path).sentences[0].text == "Caf\xe9 au lait."
+    assert "latin.txt is not UTF-8" in caplog.text
 
 
 @pytest.mark.parametrize(

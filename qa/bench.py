@@ -1,0 +1,409 @@
+"""Where the time goes, from one article to a million passages: ``python -m qa.bench``.
+
+Prints one Markdown table (medians over ``--runs`` runs) with each target of
+the speed work and how far from it we are:
+
+* cold ``qa ask`` (process start to printed answer, index on disk);
+* warm ``answer()`` p50/p95 on the bundled article, against the bare
+  query-embedding time of the same questions measured in the same run;
+* index build throughput (sentences/s) and peak memory, on real text: the
+  bundled article rewritten with generated names and numbers;
+* the same real-text corpus at 10,000+ passages: load time, warm answer time,
+  and IVF recall@10 against exact search on its real vectors;
+* FAISS search latency, recall@10 against exact search, build time and the
+  peak memory of a process that loads the saved index and searches it, at 10k,
+  100k and 1M synthetic vectors shaped like MiniLM's (each a real sentence
+  vector of the bundled texts plus Gaussian noise with the covariance of those
+  vectors).
+
+The real-text index is cached under ``$QA_HOME/bench`` (building it embeds
+about 35,000 sentences: several minutes on two cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.config import PACKAGE_ROOT, Settings, bundled_documents
+
+QUESTIONS = PACKAGE_ROOT / "tests" / "data" / "seed_questions.jsonl"
+LIBRARY = PACKAGE_ROOT / "tests" / "data" / "library_article.txt"
+RECALL_QUERIES = 200
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table."""
+
+    measure: str
+    value: str
+    target: str = ""
+    verdict: str = ""
+
+
+def _median(values: Sequence[float]) -> float:
+    return float(statistics.median(values))
+
+
+def _p95(values: Sequence[float]) -> float:
+    return float(np.percentile(values, 95))
+
+
+def _verdict(value: float, limit: float, *, at_most: bool = True) -> str:
+    """ "met" or how far off, as a ratio to the target."""
+    ok = value <= limit if at_most else value >= limit
+    if ok:
+        return "met"
+    ratio = value / limit if at_most else limit / max(value, 1e-12)
+    return f"missed ({ratio:.1f}x)"
+
+
+def _questions() -> list[str]:
+    return [json.loads(line)["question"] for line in QUESTIONS.open(encoding="utf-8") if line.strip()]
+
+
+def _child_peak(code: str, *args: str, env: dict[str, str] | None = None) -> tuple[dict[str, Any], float]:
+    """Run Python code in a fresh process; return what it prints as JSON and its peak RSS in MiB."""
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True, env=env or dict(os.environ)
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return result, float(result.pop("peak_mib"))
+
+
+PEAK = "import resource; peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024"
+
+
+# --- the bundled article: cold start, warm answers ------------------------------------------------
+
+
+def bench_cold_start(runs: int, home: str) -> list[Row]:
+    env = {**os.environ, "QA_HOME": home}
+    question = "What did Rouhani say?"
+    subprocess.run([sys.executable, "-m", "qa", "ask", question], env=env, check=True, capture_output=True)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "qa", "ask", question], env=env, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    cold = _median(times)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "qa", "--help"], check=True, capture_output=True)
+    help_time = time.perf_counter() - start
+    return [
+        Row("`qa ask` cold start, index on disk", f"{cold:.2f} s", "<= 3 s", _verdict(cold, 3)),
+        Row("`qa --help`", f"{help_time:.2f} s"),
+    ]
+
+
+def bench_warm(runs: int, home: str) -> list[Row]:
+    from qa.assistant import Assistant
+
+    settings = Settings.from_env({"QA_HOME": home})
+    assistant = Assistant.from_paths(settings=settings)
+    questions = _questions()
+    for question in questions:  # warm caches once
+        assistant.answer(question)
+    answer_ms: list[float] = []
+    embed_ms: list[float] = []
+    for _ in range(runs):
+        for question in questions:
+            start = time.perf_counter()
+            assistant.embedder.encode([question])
+            embed_ms.append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            assistant.answer(question)
+            answer_ms.append((time.perf_counter() - start) * 1000)
+    p50, embed = _median(answer_ms), _median(embed_ms)
+    ratio = p50 / embed
+    many_start = time.perf_counter()
+    for _ in range(runs):
+        assistant.answer_many(questions)
+    batch_ms = (time.perf_counter() - many_start) * 1000 / (runs * len(questions))
+    n = f"{len(questions)} questions x {runs}"
+    return [
+        Row(f"warm `answer()` p50, bundled article ({n})", f"{p50:.1f} ms", "<= 10 ms", _verdict(p50, 10)),
+        Row("warm `answer()` p95", f"{_p95(answer_ms):.1f} ms"),
+        Row("bare query embedding p50 (same questions, same run)", f"{embed:.1f} ms"),
+        Row("answer p50 / embedding p50", f"{ratio:.2f}x", "<= 2x", _verdict(ratio, 2)),
+        Row("`answer_many()` per question (one embedding batch)", f"{batch_ms:.1f} ms"),
+    ]
+
+
+# --- real text: the bundled article rewritten ------------------------------------------------------
+
+_NAMES = ["Adler", "Brandt", "Castell", "Dorn", "Ekholm", "Falk", "Garza", "Holm", "Ivers", "Jansen", "Kessler"]
+_PLACES = ["Arvena", "Belmor", "Corvath", "Dunmere", "Eskar", "Fenwick", "Galloway", "Harrow", "Istra", "Jorvik"]
+
+
+def variant(text: str, i: int) -> str:
+    """The article with its capitalised words and numbers swapped for generated ones (copy ``i``)."""
+    rng = np.random.default_rng(i)
+    mapping: dict[str, str] = {}
+
+    def swap(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if word.isdigit():
+            return str(int(rng.integers(2, 900)))
+        if word not in mapping:
+            pool = _NAMES if rng.random() < 0.5 else _PLACES
+            mapping[word] = word if rng.random() < 0.4 else f"{pool[int(rng.integers(len(pool)))]}{i % 97}"
+        return mapping[word]
+
+    return re.sub(r"\b(?:[A-Z][a-z]{3,}|\d+)\b", swap, text)
+
+
+def write_corpus(directory: Path, copies: int) -> list[Path]:
+    """Write ``copies`` variants of the bundled article; return their paths."""
+    source = bundled_documents()[0].read_text(encoding="utf-8")
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(copies):
+        path = directory / f"article_{i:05d}.txt"
+        if not path.exists():
+            path.write_text(variant(source, i), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+BUILD_CHILD = (
+    """
+import json, sys, time
+from index.documents import load_documents
+from index.embedder import load_embedder
+from index.store import build_index
+docs = load_documents(sys.argv[1:])
+embedder = load_embedder()
+embedder.encode(["warm up"] * 300)  # load the batch backend before timing
+start = time.perf_counter()
+index = build_index(docs, embedder)
+seconds = time.perf_counter() - start
+"""
+    + PEAK
+    + """
+print(json.dumps({"seconds": seconds, "sentences": len(index.sentences), "passages": len(index.passages),
+                  "peak_mib": peak}))
+"""
+)
+
+
+def bench_build(runs: int, corpus: list[Path]) -> list[Row]:
+    rates, peaks, sentences = [], [], 0
+    for _ in range(runs):
+        result, peak = _child_peak(BUILD_CHILD, *map(str, corpus))
+        rates.append(result["sentences"] / result["seconds"])
+        peaks.append(peak)
+        sentences = result["sentences"]
+    rate = _median(rates)
+    return [
+        Row(
+            f"index build throughput ({sentences:,} sentences, model loaded)",
+            f"{rate:,.0f} sentences/s",
+            ">= 1,000 sentences/s",
+            _verdict(rate, 1000, at_most=False),
+        ),
+        Row("index build peak memory (whole process, model included)", f"{_median(peaks):,.0f} MiB"),
+    ]
+
+
+def bench_real_corpus(runs: int, home: str, min_passages: int) -> list[Row]:
+    """Build (once, cached) and query an index of at least ``min_passages`` passages of real text."""
+    from index.store import load_index
+    from index.vector_index import SearchSettings, build_vector_index
+    from qa.assistant import Assistant
+
+    copies = -(-min_passages // 7) + 10  # the bundled article makes 7 passages
+    corpus = write_corpus(Path(home) / "bench" / "corpus", copies)
+    settings = Settings.from_env({"QA_HOME": home})
+    key = hashlib.sha256(f"{copies}".encode()).hexdigest()[:8]
+    directory = Path(home) / "bench" / f"index-{key}"
+    start = time.perf_counter()
+    assistant = Assistant.from_paths(corpus, index_dir=directory, settings=settings, show_progress=True)
+    first = time.perf_counter() - start
+    passages = len(assistant.index.passages)
+    loads = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        Assistant.from_paths(corpus, index_dir=directory, settings=settings, embedder=assistant.embedder)
+        loads.append(time.perf_counter() - start)
+    questions = _questions()
+    for question in questions[:5]:
+        assistant.answer(question)
+    times = []
+    for _ in range(runs):
+        for question in questions:
+            start = time.perf_counter()
+            assistant.answer(question)
+            times.append((time.perf_counter() - start) * 1000)
+    # IVF on these real vectors, against exact search.
+    index = load_index(directory)
+    vectors = np.stack([index.faiss_index.reconstruct(i) for i in range(passages)])
+    queries = assistant.embedder.encode(questions)
+    _, truth = index.faiss_index.search(queries, 10)
+    ivf, _, params = build_vector_index(vectors, SearchSettings(kind="ivf"))
+    _, found = ivf.search(queries, 10)
+    recall = _recall(found, truth)
+    return [
+        Row(f"real text: {passages:,} passages, {len(index.sentences):,} sentences ({copies} articles)", ""),
+        Row("real text: first build (or cached load)", f"{first:.1f} s"),
+        Row("real text: reopen index (documents hashed, index verified, BM25 built)", f"{_median(loads):.2f} s"),
+        Row(f"real text: warm `answer()` p50 ({index.manifest.index_type} index)", f"{_median(times):.1f} ms"),
+        Row(
+            f"real text: IVF recall@10 vs exact (nlist {params['nlist']}, nprobe {params['nprobe']})",
+            f"{recall:.3f}",
+            ">= 0.95",
+            _verdict(recall, 0.95, at_most=False),
+        ),
+    ]
+
+
+# --- FAISS at 10k, 100k, 1M synthetic vectors -------------------------------------------------------
+
+
+def _recall(found: np.ndarray, truth: np.ndarray) -> float:
+    return float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth, strict=True)]))
+
+
+def synthetic_vectors(anchors: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """Unit vectors: a real vector plus noise with the real vectors' covariance."""
+    rng = np.random.default_rng(seed)
+    d = anchors.shape[1]
+    cholesky = np.linalg.cholesky(np.cov(anchors.T) + 1e-4 * np.eye(d)).astype(np.float32)
+    out = np.empty((n, d), dtype=np.float32)
+    for start in range(0, n, 50_000):
+        m = min(50_000, n - start)
+        chunk = anchors[rng.integers(0, len(anchors), m)] + rng.standard_normal((m, d), dtype=np.float32) @ cholesky.T
+        out[start : start + m] = chunk / np.linalg.norm(chunk, axis=1, keepdims=True)
+    return out
+
+
+SEARCH_CHILD = (
+    """
+import json, sys, time
+import numpy as np
+from pathlib import Path
+from index.vector_index import open_vector_index
+queries = np.load(sys.argv[2])
+index = open_vector_index(Path(sys.argv[1]), sys.argv[3], json.loads(sys.argv[4]))
+latencies, found = [], []
+for q in queries:
+    start = time.perf_counter()
+    _, labels = index.search(q.reshape(1, -1), 10)
+    latencies.append(time.perf_counter() - start)
+    found.append(labels[0].tolist())
+"""
+    + PEAK
+    + """
+print(json.dumps({"p50_ms": float(np.median(latencies)) * 1000, "found": found, "peak_mib": peak}))
+"""
+)
+
+
+def _anchor_vectors() -> np.ndarray:
+    """MiniLM vectors of real sentences and questions shipped with the project."""
+    from index.documents import load_documents
+    from index.embedder import load_embedder
+
+    documents = load_documents([*bundled_documents(), LIBRARY])
+    texts = [s.text for d in documents for s in d.sentences] + _questions()
+    return load_embedder(backend="numpy").encode(texts)
+
+
+def bench_faiss(sizes: Sequence[int], kinds: Sequence[str], work: Path) -> list[Row]:
+    import faiss
+
+    from index.vector_index import SearchSettings, build_vector_index
+
+    anchors = _anchor_vectors()
+    rows = [Row(f"synthetic vectors from {len(anchors)} real MiniLM vectors (384 dims)", "")]
+    for n in sizes:
+        vectors = synthetic_vectors(anchors, n, seed=n)
+        queries = synthetic_vectors(anchors, RECALL_QUERIES, seed=n + 1)
+        _, truth = faiss.knn(queries, vectors, 10, metric=faiss.METRIC_INNER_PRODUCT)
+        query_file = work / "queries.npy"
+        np.save(query_file, queries)
+        for kind in kinds:
+            start = time.perf_counter()
+            index, built, params = build_vector_index(vectors, SearchSettings(kind=kind))
+            build_s = time.perf_counter() - start
+            path = work / f"{kind}-{n}.faiss"
+            faiss.write_index(index, str(path))
+            del index
+            result, peak = _child_peak(SEARCH_CHILD, str(path), str(query_file), built, json.dumps(params))
+            path.unlink()
+            recall = _recall(np.array(result["found"]), truth)
+            p50 = result["p50_ms"]
+            label = f"{n:,} vectors, {built}" + (f" {params}" if params else "")
+            verdicts = []
+            if n >= 1_000_000:
+                verdicts = [
+                    f"p50 {_verdict(p50, 50)}",
+                    f"recall {_verdict(recall, 0.95, at_most=False)}",
+                    f"memory {_verdict(peak, 2048)}",
+                ]
+            rows.append(
+                Row(
+                    label,
+                    f"p50 {p50:.2f} ms, recall@10 {recall:.3f}, build {build_s:.1f} s, "
+                    f"search process peak {peak:,.0f} MiB",
+                    "1M: p50 <= 50 ms, recall >= 0.95, <= 2 GB" if n >= 1_000_000 else "",
+                    ", ".join(verdicts),
+                )
+            )
+        del vectors
+    return rows
+
+
+def print_table(rows: Sequence[Row]) -> None:
+    print("| measure | value | target | verdict |")
+    print("|---|---|---|---|")
+    for row in rows:
+        print(f"| {row.measure} | {row.value} | {row.target} | {row.verdict} |")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m qa.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per measure; medians are reported (default 5)")
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="synthetic FAISS sizes (comma-separated)")
+    parser.add_argument("--kinds", default="flat,ivf,hnsw", help="index kinds to measure (comma-separated)")
+    parser.add_argument("--real-passages", type=int, default=10_000, help="passages of real text (0 skips)")
+    parser.add_argument("--build-articles", type=int, default=60, help="articles in the build-throughput corpus")
+    parser.add_argument("--home", help="QA_HOME for the bench (default: $QA_HOME or a temporary folder)")
+    args = parser.parse_args(argv)
+    home = args.home or os.environ.get("QA_HOME") or tempfile.mkdtemp(prefix="qa-bench-")
+    sections: list[Callable[[], list[Row]]] = [
+        lambda: bench_cold_start(args.runs, home),
+        lambda: bench_warm(args.runs, home),
+        lambda: bench_build(max(1, args.runs // 2), write_corpus(Path(home) / "bench" / "corpus", args.build_articles)),
+    ]
+    if args.real_passages:
+        sections.append(lambda: bench_real_corpus(args.runs, home, args.real_passages))
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    if sizes:
+        work = Path(tempfile.mkdtemp(prefix="qa-bench-faiss-"))
+        sections.append(lambda: bench_faiss(sizes, args.kinds.split(","), work))
+    rows: list[Row] = []
+    for section in sections:
+        rows.extend(section())
+        print(f"... {rows[-1].measure}: {rows[-1].value}", file=sys.stderr, flush=True)
+    print_table(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
