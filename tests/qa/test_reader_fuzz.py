@@ -1,0 +1,54 @@
+"""Property: whatever the document and the question, the reader's text and citations are exact slices."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from index.documents import make_document
+from index.store import PassageSettings, build_index
+from qa.errors import EmptyDocumentError, QuestionError
+from qa.question import check_question
+from qa.reader import SentenceReader
+from qa.retriever import HybridRetriever
+from tests.conftest import HashEmbedder
+
+EMBEDDER = HashEmbedder()
+WORDS = st.sampled_from(
+    "the a said told missile missiles fired Iran Trump Rouhani Qom Monday 2020 12 dozen more than "
+    "people $4.2 million U.S. Gen. Dr. Smith Ölund Zoë café 50% on in at of warned that".split()
+)
+PIECES = st.one_of(
+    WORDS,
+    st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=6),
+    st.sampled_from(['"', "“", "”", "'", ",", ".", "?", "!", ";", ":", "—", "(", ")", "\n", "\n\n", "  "]),
+)
+TEXTS = st.lists(PIECES, min_size=1, max_size=80).map(" ".join)
+QUESTIONS = st.tuples(
+    st.sampled_from(["Who", "When", "Where", "How many", "What did", "Why", "What", ""]),
+    st.lists(st.one_of(WORDS, st.text(max_size=5)), max_size=8).map(" ".join),
+    st.sampled_from(["?", "", " say?", " said?"]),
+).map(lambda parts: " ".join(parts).strip())
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(TEXTS, QUESTIONS)
+def test_reader_never_returns_text_that_is_not_in_the_source(text: str, question: str) -> None:
+    try:
+        document = make_document("fuzz.txt", text)
+        question = check_question(question, 500)
+    except (EmptyDocumentError, QuestionError):
+        return
+    index = build_index([document], EMBEDDER, settings=PassageSettings(max_tokens=40, overlap=1))
+    retrieval = HybridRetriever(index, EMBEDDER, top_k=3).retrieve(question)
+    answer = SentenceReader(abstain_below=0.0).read(question, retrieval, index)  # never abstain: always extract
+    if answer.text is None:
+        assert answer.citations == ()
+        return
+    assert answer.offset is not None
+    assert text[answer.offset.start : answer.offset.end] == answer.text
+    assert answer.citations and all(text[c.start : c.end] == c.sentence for c in answer.citations)
+    assert (
+        any(c.start <= answer.offset.start and answer.offset.end <= c.end for c in answer.citations)
+        or len(answer.citations) > 1
+    )
