@@ -162,7 +162,7 @@ class ChatApp:
 
 def _safe_name(name: str) -> str:
     """A file name with only safe characters (uploads are never addressed by the given name)."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name).strip("._") or "document"
+    cleaned = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name)).strip("._") or "document"
     return cleaned[:80]
 
 

@@ -82,10 +82,11 @@ def test_upload_then_ask_cites_the_new_document(chat_app: ChatApp, tmp_path: Pat
     [
         ("photo.png", b"\x89PNG", "only .txt, .md, .html, .htm files"),
         ("notes.txt", b"\x00\x01binary", "binary"),
-        ("latin.txt", "Café crème.".encode("latin-1"), "UTF-8"),
+        ("broken.txt", b"\xff\xfeA\x00\x00\xd8", "broken utf-16"),
         ("empty.md", b"   \n", "no article text"),
         ("huge.txt", b"word " * (MAX_UPLOAD_BYTES // 5 + 10), "over the 2 MB limit"),
     ],
+    ids=["wrong-type", "binary-renamed-txt", "broken-utf16", "empty", "over-2MB"],
 )
 def test_bad_uploads_are_refused_and_change_nothing(
     chat_app: ChatApp, tmp_path: Path, name: str, content: bytes, message: str
@@ -104,3 +105,26 @@ def test_upload_with_a_seed_name_never_overwrites_the_seed(chat_app: ChatApp, tm
     chat_app.add_documents([str(impostor)])
     assert SEED.read_text(encoding="utf-8") == SEED_TEXT
     assert len(chat_app.assistant.documents) == 2
+
+
+def test_upload_names_cannot_climb_out_of_the_upload_folder(chat_app: ChatApp, tmp_path: Path) -> None:
+    """A hostile file name ("../../x.txt", absolute paths) is reduced to a plain name inside uploads/."""
+    source = tmp_path / "a" / "b"
+    source.mkdir(parents=True)
+    hostile = source / "..%2f..%2fevil name;rm -rf.txt"
+    hostile.write_text("The ferry to Orlund leaves at noon every Tuesday.", encoding="utf-8")
+    chat_app.add_documents([str(source / ".." / "b" / hostile.name)])
+    (stored,) = chat_app.uploads
+    assert stored.parent == chat_app.upload_dir and "/" not in stored.name and ".." not in stored.name
+    answer = chat_app.assistant.answer("When does the ferry to Orlund leave?")
+    assert answer.citation is not None and answer.citation.document == str(stored)
+
+
+def test_a_latin1_upload_is_read_and_cited_exactly(chat_app: ChatApp, tmp_path: Path) -> None:
+    path = tmp_path / "cafe.txt"
+    path.write_bytes("The café in Mérida opened in 1998. It serves crème brûlée.".encode("latin-1"))
+    chat_app.add_documents([str(path)])
+    answer = chat_app.assistant.answer("When did the café in Mérida open?")
+    assert answer.text == "1998" and answer.citation is not None
+    text = chat_app.assistant.index.document(answer.citation.document).text
+    assert text[answer.citation.start : answer.citation.end] == answer.citation.sentence
