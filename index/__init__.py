@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
+# Before numpy, FAISS or torch load their thread pools: OpenMP threads that spin after each
+# FAISS search starve the BLAS threads of the next question on two cores (measured at 11k
+# passages: embedding 9.3 -> 5.1 ms, retrieval 11.1 -> 2.2 ms). An explicit setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from index.documents import Document, Sentence, load_document, load_documents, make_document
 from index.embedder import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
 from index.passages import Passage, make_passages

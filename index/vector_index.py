@@ -1,15 +1,16 @@
 """The FAISS index over passage vectors: which kind, how it is built, how it is opened.
 
 Measured on this project's 2-core machine (``python -m qa.bench``, README
-"Speed and scale"): exact search (flat inner product) costs about 0.07 ms per
-thousand passages, so it stays under a few milliseconds up to
-``FLAT_MAX_PASSAGES``. Above that ``auto`` builds an inverted-file index (IVF,
-flat codes): at a million passages it answers in a few milliseconds with
-recall@10 above 0.99 against exact search, builds in about a minute, needs no
-memory beyond the vectors, and memory-maps from disk. HNSW reached the same
-recall at similar latency but took several times longer to build on two cores
-and adds a graph of ``2 * M`` links per vector; it stays available as
-``hnsw``.
+"Speed and scale"): exact search (flat inner product) costs about 0.06 ms per
+thousand passages, so it stays under about 3 ms up to ``FLAT_MAX_PASSAGES``.
+Above that ``auto`` builds an inverted-file index (IVF, flat codes, about
+2 * sqrt(n) lists, 1/8 of them probed): at a million passages it answers in
+15 ms with recall@10 1.000 against exact search on synthetic vectors (0.974 on
+the 11,601-passage real-text bench corpus), builds in 15 s and needs no memory beyond the
+vectors (1.5 GB searched from a memory-mapped file). HNSW (M=32) searched in
+0.5 ms at recall 0.982 but took 115 s to build on two cores and adds a graph of
+2 * M links per vector; it stays available as ``hnsw`` for corpora that are
+queried far more than they are built.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class SearchSettings:
         kind: ``"auto"`` (flat up to ``flat_max`` passages, else IVF), ``"flat"``,
             ``"ivf"`` or ``"hnsw"``.
         flat_max: Largest corpus, in passages, that ``auto`` searches exactly.
-        nprobe: IVF lists visited per query; ``None`` visits 1/16 of them (at least 16).
+        nprobe: IVF lists visited per query; ``None`` visits 1/8 of them (at least 32).
         ef_search: HNSW candidate list size per query.
     """
 
@@ -96,7 +97,8 @@ def build_vector_index(vectors: np.ndarray, settings: SearchSettings) -> tuple[A
         # A fixed, spread sample keeps training time bounded and builds reproducible.
         step = max(1, n // (nlist * IVF_TRAIN_PER_LIST))
         index.train(vectors[::step] if n else np.zeros((1, dimension), dtype=np.float32))
-        params = {"nlist": nlist, "nprobe": settings.nprobe or max(16, nlist // 16)}
+        # 1/8 of the lists: recall@10 0.974 on the real-text bench corpus (0.920 with 1/16).
+        params = {"nlist": nlist, "nprobe": settings.nprobe or max(32, nlist // 8)}
     if n:
         index.add(vectors)
     if kind == "ivf":

@@ -14,6 +14,7 @@ import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+import index  # noqa: F401 - sets the thread policy (index/__init__.py) before anything loads
 from qa.errors import (
     ConfigError,
     DocumentError,

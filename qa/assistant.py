@@ -36,6 +36,7 @@ def make_reader(spec: Reader | str | None, settings: Settings) -> Reader:
     """Turn a reader spec into a reader.
 
     ``None`` means ``settings.reader``; ``"sentence"`` is the offline default;
+    ``"sentence-only"`` answers with the whole cited sentence (a baseline);
     ``"transformers:<model>"`` runs a Hugging Face extractive QA model.
     """
     spec = settings.reader if spec is None else spec
@@ -43,11 +44,15 @@ def make_reader(spec: Reader | str | None, settings: Settings) -> Reader:
         return spec
     if spec == "sentence":
         return SentenceReader(abstain_below=settings.abstain_below)
+    if spec == "sentence-only":
+        return SentenceReader(abstain_below=settings.abstain_below, whole_sentence=True)
     if spec.startswith("transformers:") and len(spec) > len("transformers:"):
         from qa.transformers_reader import TransformersReader
 
         return TransformersReader(spec.split(":", 1)[1], abstain_below=settings.abstain_below)
-    raise ConfigError(f"unknown reader {spec!r}; use 'sentence' or 'transformers:<model name or path>'")
+    raise ConfigError(
+        f"unknown reader {spec!r}; use 'sentence', 'sentence-only' or 'transformers:<model name or path>'"
+    )
 
 
 class Assistant:

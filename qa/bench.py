@@ -86,7 +86,8 @@ def _child_peak(code: str, *args: str, env: dict[str, str] | None = None) -> tup
     return result, float(result.pop("peak_mib"))
 
 
-PEAK = "import resource; peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024"
+# VmHWM, not ru_maxrss: on Linux ru_maxrss survives exec, so a child would report its parent's peak.
+PEAK = "peak = next(int(line.split()[1]) for line in open('/proc/self/status') if line.startswith('VmHWM')) / 1024"
 
 
 # --- the bundled article: cold start, warm answers ------------------------------------------------

@@ -162,7 +162,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-READER_HELP = '"sentence" (default, offline) or "transformers:<QA model name or path>"'
+READER_HELP = (
+    '"sentence" (default, offline), "sentence-only" (whole sentences, a baseline) '
+    'or "transformers:<QA model name or path>"'
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -126,6 +126,8 @@ class SentenceReader:
         weights: Feature weights of the sentence score.
         calibration: Maps the best sentence's evidence to a confidence.
         max_citations: Most sentences one answer cites.
+        whole_sentence: Answer with the whole best sentence, no span extraction: the
+            "sentence-only" baseline the README compares the default reader against.
     """
 
     name = "sentence"
@@ -137,7 +139,11 @@ class SentenceReader:
         weights: ReaderWeights = ReaderWeights(),
         calibration: Calibration = DEFAULT_CALIBRATION,
         max_citations: int = 2,
+        whole_sentence: bool = False,
     ) -> None:
+        self.whole_sentence = whole_sentence
+        if whole_sentence:
+            self.name = "sentence-only"
         self.abstain_below = abstain_below
         self.weights = weights
         self.calibration = calibration
@@ -351,8 +357,8 @@ class SentenceReader:
         sentence = index.sentences[best.sentence_id]
         cited = [best.sentence_id]
         answer_sentence = sentence
-        span = self._pick_span(q, sentence.text, stats)
-        if q.type is AnswerType.QUOTE:
+        span = None if self.whole_sentence else self._pick_span(q, sentence.text, stats)
+        if q.type is AnswerType.QUOTE and not self.whole_sentence:
             span, answer_sentence, cited = self._quote_answer(q, best.sentence_id, index, stats)
         if span is None:
             span = (0, len(answer_sentence.text))
