@@ -36,6 +36,12 @@ def test_bench_prints_the_table(tmp_path) -> None:  # type: ignore[no-untyped-de
     rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
     assert rows[0] == "| measure | value | target | verdict |"
     text = done.stdout
-    for measure in ("cold start", "warm `answer()` p50", "answer p50 / embedding p50", "build throughput", "3,000 vectors, ivf"):
+    for measure in (
+        "cold start",
+        "warm `answer()` p50",
+        "answer p50 / embedding p50",
+        "build throughput",
+        "3,000 vectors, ivf",
+    ):
         assert measure in text
     assert text.count("| met |") + text.count("| missed (") >= 4

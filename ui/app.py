@@ -117,7 +117,7 @@ class ChatApp:
         """Validate uploaded files, copy them beside the corpus and re-index.
 
         Returns a status line. Raises ``gr.Error`` with a clear message for a
-        file of the wrong type, too large, binary, not UTF-8 or empty; nothing
+        file of the wrong type, too large, binary, undecodable or empty; nothing
         is added then.
         """
         import gradio as gr
