@@ -23,6 +23,7 @@ from qa.config import Settings
 from qa.datasets import EvalCorpus, EvalQuestion, load_test_set
 from qa.errors import TestSetError
 from qa.metrics import best_over_golds, percentile, supports
+from qa.reader import Reader
 from qa.result import Citation
 
 
@@ -184,10 +185,12 @@ def gold_sentences(question: EvalQuestion, documents: Sequence[Document]) -> set
     return gold
 
 
-def _run_corpus(corpus: EvalCorpus, *, embedder: Embedder, settings: Settings, progress: Any) -> list[QuestionResult]:
+def _run_corpus(
+    corpus: EvalCorpus, *, embedder: Embedder, settings: Settings, progress: Any, reader: Reader | None = None
+) -> list[QuestionResult]:
     documents = corpus.load()
     never_abstain = dataclasses.replace(settings, abstain_below=0.0)
-    assistant = Assistant.from_documents(documents, settings=never_abstain, embedder=embedder)
+    assistant = Assistant.from_documents(documents, settings=never_abstain, embedder=embedder, reader=reader)
     results = []
     for question in corpus.questions:
         gold = gold_sentences(question, documents)
@@ -235,6 +238,7 @@ def evaluate(
     settings: Settings | None = None,
     threshold: float | None = None,
     embedder: Embedder | None = None,
+    reader: Reader | None = None,
     show_progress: bool = False,
 ) -> Report:
     """Answer every question of a test set and score the answers and citations.
@@ -245,6 +249,8 @@ def evaluate(
         settings: Model, retrieval depth and default threshold.
         threshold: Abstention threshold to score at (default: ``settings.abstain_below``).
         embedder: A loaded embedder to reuse.
+        reader: A reader object to evaluate instead of ``settings.reader``; give it an
+            abstention threshold of 0, as the threshold is applied here afterwards.
         show_progress: Show a progress bar on stderr.
 
     Raises:
@@ -262,7 +268,11 @@ def evaluate(
 
         bar = tqdm(total=total, desc="questions", unit="q")
     try:
-        results = [r for c in corpora for r in _run_corpus(c, embedder=embedder, settings=settings, progress=bar)]
+        results = [
+            r
+            for c in corpora
+            for r in _run_corpus(c, embedder=embedder, settings=settings, progress=bar, reader=reader)
+        ]
     finally:
         if bar is not None:
             bar.close()
