@@ -22,14 +22,14 @@ FEATURES = ["dense", "lexical", "context", "type_match", "type_miss", "unknown_e
 
 
 def collect() -> tuple[np.ndarray, np.ndarray]:
-    from index.embedder import SentenceTransformerEmbedder
+    from index.embedder import load_embedder
     from qa.assistant import Assistant
     from qa.datasets import load_test_set
     from qa.evaluation import gold_sentences
     from qa.question import analyze
     from qa.reader import SentenceReader
 
-    embedder = SentenceTransformerEmbedder.load()
+    embedder = load_embedder()
     rows, labels = [], []
     for path in SETS:
         for corpus in load_test_set(path):
