@@ -33,7 +33,12 @@ class Question:
         speaker: For "what did X say" questions, X in lower case.
         terms: Content terms (stemmed, no stopwords) of the question.
         speaker_terms: Content terms of the speaker.
-        focus: For "how many X" questions, the stem of X (what is counted).
+        focus: For "how many X" questions, the stem of X (what is counted); for "which X"
+            questions, the stem of X's last word (what is named).
+        yes_no: The question opens with an auxiliary verb ("Were there any casualties?"):
+            its answer is a whole statement, not a phrase.
+        wants_modifier: "What kind of X": the answer is the word(s) that qualify X
+            ("*ballistic* missiles"); ``focus`` is then X.
     """
 
     text: str
@@ -42,8 +47,14 @@ class Question:
     terms: tuple[str, ...]
     speaker_terms: tuple[str, ...]
     focus: str | None = None
+    yes_no: bool = False
+    wants_modifier: bool = False
 
 
+_YES_NO = re.compile(
+    r"^(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|shall|may|might|must)\b"
+)
+_KIND_OF = re.compile(r"\b(?:what|which) (?:type|kind|sort|form|class) of ([a-z][\w-]*)")
 _REPORTING = (
     r"(?:say|said|tell|told|claim|claimed|warn|warned|announce|announced|state|stated|declare|add|added|mention)"
 )
@@ -54,6 +65,12 @@ _QUOTE_PATTERNS = (
     re.compile(r"\b(?:quote|words) (?:of|from|by) (.+?)$"),
 )
 _AUX = r"(?:did|does|do|was|were|is|are|will|has|had|have)"
+# "Which news agency did ...": the words before the auxiliary name the answer's kind; without
+# one ("Which river runs ..."), the word after "which".
+_WHICH = re.compile(
+    rf"^(?:which|what) (?!kind\b|type\b|sort\b)([a-z][\w-]*(?: [a-z][\w-]*){{0,2}}?) {_AUX}\b"
+    r"|^which (?!kind\b|type\b|sort\b)([a-z][\w-]*)"
+)
 
 
 def _pattern(*alternatives: str) -> re.Pattern[str]:
@@ -126,6 +143,12 @@ def analyze(question: str) -> Question:
     counted = re.search(r"\bhow many ([a-z][\w-]*)", lowered)
     if counted and (found := terms(counted.group(1))):
         focus = found[0]
+    kind_of = _KIND_OF.search(lowered)
+    if answer_type is AnswerType.DESCRIPTION and kind_of and (found := terms(kind_of.group(1))):
+        focus = found[-1]
+    named = None if kind_of else _WHICH.match(lowered)
+    if answer_type is AnswerType.DESCRIPTION and named and (found := terms(named.group(1) or named.group(2))):
+        focus = found[-1]
     return Question(
         text=text,
         type=answer_type,
@@ -133,6 +156,8 @@ def analyze(question: str) -> Question:
         terms=tuple(dict.fromkeys(terms(text))),
         speaker_terms=speaker_terms,
         focus=focus,
+        yes_no=bool(_YES_NO.match(lowered)),
+        wants_modifier=answer_type is AnswerType.DESCRIPTION and kind_of is not None and focus is not None,
     )
 
 

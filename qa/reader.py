@@ -126,6 +126,10 @@ class SentenceReader:
         abstain_below: Confidence under which the reader abstains.
         weights: Feature weights of the sentence score.
         calibration: Maps the best sentence's evidence to a confidence.
+        short_descriptions: Answer description ("what ...") questions with a short span (the
+            word qualifying the noun of "what kind of X", the name beside the noun of "which X",
+            the quoted words for naming verbs, else the phrase beside the question's words)
+            instead of the whole sentence. Yes/no questions always get the whole sentence.
         max_citations: Most sentences one answer cites.
         whole_sentence: Answer with the whole best sentence, no span extraction: the
             "sentence-only" baseline the README compares the default reader against.
@@ -141,7 +145,9 @@ class SentenceReader:
         calibration: Calibration = DEFAULT_CALIBRATION,
         max_citations: int = 2,
         whole_sentence: bool = False,
+        short_descriptions: bool = True,
     ) -> None:
+        self.short_descriptions = short_descriptions
         self.whole_sentence = whole_sentence
         if whole_sentence:
             self.name = "sentence-only"
@@ -204,6 +210,8 @@ class SentenceReader:
                 by_pronoun and bool(spans.quotes(text))
             )
             return 1.0 if found else 0.0
+        if q.type not in TYPED:
+            return 0.0  # any sentence has phrases; only typed spans are evidence
         located = self._locate(q, text, stats)
         if located is None:
             return 0.0
@@ -289,6 +297,13 @@ class SentenceReader:
         """
         if q.type is AnswerType.QUOTE:
             candidates = spans.quotes(text) or spans.reported_clauses(text)
+        elif q.type is AnswerType.DESCRIPTION and self.short_descriptions and not q.yes_no:
+            candidates = (
+                (self._modifiers_of_focus(q, text) if q.wants_modifier else [])
+                or self._names_near_focus(q, text, stats)
+                or (_NAMING_VERB.search(q.text) and spans.quotes(text))
+                or spans.phrases(text, set(q.terms))
+            )
         else:
             candidates = self._typed_spans(q, text, stats)
         known = set(q.terms)
@@ -309,8 +324,40 @@ class SentenceReader:
             s, e = span
             return min(0 if s <= a < e else min(abs(a - s), abs(a - e)) for a in anchors)
 
-        best = min(useful, key=lambda span: (distance(span), span[0]))
+        if q.type is AnswerType.DESCRIPTION:
+            best = min(useful, key=lambda span: (_phrase_position(span, anchors, text), distance(span), span[0]))
+        else:
+            best = min(useful, key=lambda span: (distance(span), span[0]))
         return best, distance(best)
+
+    def _modifiers_of_focus(self, q: Question, text: str) -> list[tuple[int, int]]:
+        """For "what kind of X", the word before X in ``text`` ("*ballistic* missiles")."""
+        tokens = list(_word_iter(text))
+        found = []
+        for before, word in zip(tokens, tokens[1:], strict=False):
+            if not ((t := terms(word.group(0))) and t[0] == q.focus):
+                continue
+            modifier = terms(before.group(0))
+            # A stopword, a word of the question or punctuation in between is no modifier.
+            if modifier and modifier[0] not in q.terms and not text[before.end() : word.start()].strip():
+                found.append((before.start(), before.end()))
+        return found
+
+    def _names_near_focus(self, q: Question, text: str, stats: _CorpusStats) -> list[tuple[int, int]]:
+        """For "which X" questions, the names in ``text`` within a few words of X ("Fars news agency")."""
+        if q.focus is None:
+            return []
+        tokens = list(_word_iter(text))
+        at = [i for i, m in enumerate(tokens) if (t := terms(m.group(0))) and t[0] == q.focus]
+        if not at:
+            return []
+        gaps: dict[tuple[int, int], int] = {}
+        for s, e in spans.names(text, stats.proper_nouns):
+            inside = [i for i, m in enumerate(tokens) if s <= m.start() < e]
+            if inside:
+                gaps[(s, e)] = min(abs(i - a) for i in inside for a in at)
+        nearest = min(gaps.values(), default=PHRASE_GAP_WORDS + 1)
+        return [span for span, gap in gaps.items() if gap == nearest <= PHRASE_GAP_WORDS]
 
     def _pick_span(self, q: Question, text: str, stats: _CorpusStats) -> tuple[int, int] | None:
         located = self._locate(q, text, stats)
@@ -396,6 +443,28 @@ class SentenceReader:
         return (clauses[0] if clauses else None), sentence, [sid]
 
 
+def _phrase_position(span: tuple[int, int], anchors: Sequence[int], text: str) -> int:
+    """Rank a phrase by where it stands against the question's words in the sentence.
+
+    0: between two of them ("striking a *defiant* tone"); 1: right after one ("lead to
+    *reprisals*"); 2: right before one; 3: elsewhere. Answers to "what" questions mostly
+    complete the words the question shares with the sentence.
+    """
+    start, end = span
+    before = [a for a in anchors if a < start]
+    after = [a for a in anchors if a >= end]
+    if before and after:
+        return 0
+    if before and len(text[before[-1] : start].split()) <= PHRASE_GAP_WORDS:
+        return 1
+    if after and len(text[end : after[0]].split()) <= PHRASE_GAP_WORDS - 1:
+        return 2
+    return 3
+
+
+# "How did X describe Y?", "What does Iran call Israel?": the answer is usually the words quoted.
+_NAMING_VERB = re.compile(r"(?i)\b(?:describ|call|chant|judg|characteri[sz]|term|label|dub|refer|nicknam|shout)\w*")
+PHRASE_GAP_WORDS = 3  # words from a question word to a phrase that still counts as beside it
 _WORD_RE = re.compile(r"[^\W_](?:[\w'’.-]*[^\W_])?")
 
 

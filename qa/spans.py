@@ -263,3 +263,44 @@ def attributed_to(text: str, speaker_terms: Collection[str], sentence_terms: Col
     return all(t in sentence_terms for t in speaker_terms) or (
         len(speaker_terms) > 1 and list(speaker_terms)[-1] in sentence_terms
     )
+
+
+_PHRASE_BREAK = re.compile(r"[,;:()\[\]\"“”—–]|\s-\s|\.(?=\s|$)")
+PHRASE_MAX_WORDS = 8
+_PHRASE_WORD = re.compile(r"(?:[^\W_]|[$£€])(?:[\w'’.$%-]*[\w%])?")
+
+
+def phrases(text: str, known_terms: Collection[str]) -> SpanList:
+    """Runs of words that the question does not contain, cut at punctuation and at question words.
+
+    "What expression is used to convey upper or lower bounds?" against "Upper and lower bounds
+    are usually stated using the big O notation, which ..." gives "are usually stated" and
+    "big O notation", among others; the reader keeps the one nearest the question's words.
+    Runs are trimmed of stopwords at both ends and kept only up to ``PHRASE_MAX_WORDS`` words.
+    """
+    from qa.text import STOPWORDS, terms
+
+    found: SpanList = []
+    run: list[re.Match[str]] = []
+
+    def close() -> None:
+        while run and (run[0].group(0).lower() in STOPWORDS or not terms(run[0].group(0))):
+            run.pop(0)
+        while run and (run[-1].group(0).lower() in STOPWORDS or not terms(run[-1].group(0))):
+            run.pop()
+        if run and len(run) <= PHRASE_MAX_WORDS:
+            found.append((run[0].start(), run[-1].end()))
+        run.clear()
+
+    position = 0
+    for match in _PHRASE_WORD.finditer(text):
+        if _PHRASE_BREAK.search(text[position : match.start()]):
+            close()
+        word_terms = terms(match.group(0))
+        if word_terms and set(word_terms) <= set(known_terms):
+            close()
+        else:
+            run.append(match)
+        position = match.end()
+    close()
+    return found

@@ -44,3 +44,22 @@ def test_long_question() -> None:
     with pytest.raises(QuestionTooLongError, match="101 characters, the limit is 100"):
         check_question("x" * 101, 100)
     assert check_question("  ok?  ", 100) == "ok?"
+
+
+@pytest.mark.parametrize(
+    ("question", "yes_no", "focus", "wants_modifier"),
+    [
+        ("Were there any casualties?", True, None, False),
+        ("has khamenei ruled out talks", True, None, False),
+        ("Which news agency did Rouhani talk to?", False, "agency", False),
+        ("Which river runs past the flood wall?", False, "riv", False),
+        ("What kind of missiles were fired?", False, "missil", True),
+        ("Downtown Burbank is an example of what kind of district?", False, "district", True),
+        ("What did the crowd chant?", False, None, False),
+    ],
+)
+def test_yes_no_which_and_kind_of_questions(
+    question: str, yes_no: bool, focus: str | None, wants_modifier: bool
+) -> None:
+    q = analyze(question)
+    assert (q.yes_no, q.focus, q.wants_modifier) == (yes_no, focus, wants_modifier)

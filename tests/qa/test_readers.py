@@ -29,3 +29,46 @@ def test_sentence_only_answers_with_the_whole_cited_sentence() -> None:
 def test_unknown_reader_spec_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="sentence-only"):
         make_reader("sentences", Settings())
+
+
+ARTICLE = (
+    "Iranian President Hassan Rouhani joined Khamenei in striking a defiant tone on Wednesday.\n\n"
+    '"You cut his hand," he told the semi-official Fars news agency after a Cabinet meeting.\n\n'
+    "Iran fired more than a dozen ballistic missiles at two air bases overnight.\n\n"
+    'The crowd chanted "Death to America" during the speech.\n\n'
+    "There are no reports of casualties so far.\n\n"
+    "The United States will place new sanctions on Iran, Trump said.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def article() -> Assistant:
+    return Assistant.from_documents([make_document("news.txt", ARTICLE)], embedder=HashEmbedder())
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What kind of missiles were fired?", "ballistic"),  # the word that qualifies the noun asked about
+        ("What kind of tone did Rouhani strike?", "defiant"),
+        ("Which news agency did Rouhani talk to?", "Fars"),  # the name beside the noun asked about
+        ("What did the crowd chant?", "Death to America"),  # a naming verb: the quoted words
+        ("What will the United States place on Iran?", "new sanctions"),  # the phrase beside the question's words
+        ("Were there any casualties?", "There are no reports of casualties so far."),  # yes/no: the statement
+    ],
+)
+def test_description_questions_get_short_answers(article: Assistant, question: str, expected: str) -> None:
+    answer = article.answer(question)
+    assert answer.text == expected
+    assert answer.citation is not None and expected in answer.citation.sentence
+
+
+def test_short_descriptions_can_be_switched_off() -> None:
+    from qa.reader import SentenceReader
+
+    document = make_document("news.txt", ARTICLE)
+    whole = Assistant.from_documents(
+        [document], embedder=HashEmbedder(), reader=SentenceReader(short_descriptions=False)
+    )
+    answer = whole.answer("What will the United States place on Iran?")
+    assert answer.citation is not None and answer.text == answer.citation.sentence

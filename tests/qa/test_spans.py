@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from qa import spans
+from qa.text import terms
 
 S_ROUHANI = (
     '"You cut Soleimani\'s hand from his body, your foot will be cut from the region," he told the '
@@ -72,3 +73,18 @@ def test_places_drop_the_sentence_full_stop_but_keep_abbreviations() -> None:
     assert pick(text, spans.places(text)) == ["Zanjanabad"]
     text = "They met in St. Louis."
     assert pick(text, spans.places(text)) == ["St. Louis"]
+
+
+def test_phrases_are_runs_of_new_words_cut_at_question_words_and_punctuation() -> None:
+    text = "Upper and lower bounds are usually stated using the big O notation, which hides constant factors."
+    question = set(terms("What expression is used to convey upper or lower bounds?"))
+    found = [text[s:e] for s, e in spans.phrases(text, question)]
+    assert "Upper and lower" not in found  # the question's own words
+    assert "usually stated using the big O notation" in found  # stopwords trimmed from the edges
+    assert "hides constant factors" in found
+    assert all(text[s:e] == text[s:e].strip() for s, e in spans.phrases(text, set()))
+    accented = "The café in Mérida serves crème brûlée."
+    assert [accented[s:e] for s, e in spans.phrases(accented, set(terms("What does it serve?")))] == [
+        "café in Mérida",
+        "crème brûlée",
+    ]
