@@ -237,7 +237,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The library only logs; the command line shows warnings (a rebuilt index, a re-read encoding).
     import logging
 
-    logging.basicConfig(level=logging.WARNING, format="qa: %(message)s")
+    # The handler filters too: a library that sets its own logger to DEBUG (bm25s) stays quiet.
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("qa: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     try:
         return int(args.func(args))
     except QAError as exc:

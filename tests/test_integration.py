@@ -130,6 +130,8 @@ def test_cli_ask_json(tmp_path: Path) -> None:
     assert any("Rouhani" in c["sentence"] or "You cut Soleimani's hand" in c["sentence"] for c in data["citations"])
     for c in data["citations"]:
         assert Path(c["document"]).read_text(encoding="utf-8")[c["start"] : c["end"]] == c["sentence"]
+    again = run_cli("ask", "--json", "what did Rouhani say", home=tmp_path)
+    assert again.returncode == 0 and again.stderr == ""  # index on disk: no library chatter
 
 
 def test_cli_index_then_ask_with_index_dir_and_stdin(tmp_path: Path) -> None:
