@@ -185,9 +185,10 @@ def load_embedder(model: str = DEFAULT_MODEL, *, backend: str = "auto") -> Embed
     if backend not in BACKENDS:
         raise ConfigError(f"unknown embedding backend {backend!r}; use one of {', '.join(BACKENDS)}")
     name, source = resolve_model(model)
-    if backend == "sentence-transformers" or (backend == "auto" and not supports(source)):
+    reproducible = supports(source)
+    if backend == "sentence-transformers" or (backend == "auto" and not reproducible):
         return SentenceTransformerEmbedder.load(model)
-    if not supports(source):
+    if not reproducible:
         raise ModelLoadError(f"the numpy backend cannot run {model!r}; use backend 'sentence-transformers'")
     try:
         small = NumpyBertEmbedder(source, name=name)

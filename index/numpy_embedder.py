@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,15 +35,15 @@ _MODULES = [
 BATCH_SIZE = 32  # sorted by length first, so padding stays small
 
 
-def _read_json(path: Path) -> dict:  # type: ignore[type-arg]
-    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def supports(folder: str | Path) -> bool:
     """Tell whether the model in ``folder`` is one this encoder reproduces exactly."""
     root = Path(folder)
     try:
-        modules = json.loads((root / "modules.json").read_text(encoding="utf-8"))
+        modules = _read_json(root / "modules.json")
         config = _read_json(root / "config.json")
         pooling = _read_json(root / "1_Pooling" / "config.json")
     except (OSError, ValueError):

@@ -344,11 +344,12 @@ def read_manifest(directory: str | Path) -> Manifest:
     return manifest
 
 
-def _verified(directory: Path, manifest: Manifest, prefix: str) -> tuple[Path, bytes | None]:
+def _verified(directory: Path, manifest: Manifest, prefix: str, *, mappable: bool = True) -> tuple[Path, bytes | None]:
     """Check a file named in the manifest against its sha256.
 
-    Returns its path, and its bytes when it is small enough to read whole;
-    bigger files are hashed in chunks and then memory-mapped by the caller.
+    Returns its path, and its bytes when it is read whole: when it is small, or
+    not ``mappable`` (it will be parsed whole anyway). Bigger mappable files are
+    hashed in chunks and then memory-mapped by the caller.
     """
     names = [n for n in manifest.files if n.startswith(prefix)]
     if len(names) != 1:
@@ -356,7 +357,7 @@ def _verified(directory: Path, manifest: Manifest, prefix: str) -> tuple[Path, b
     path = directory / names[0]
     try:
         with path.open("rb") as handle:
-            if os.fstat(handle.fileno()).st_size < MMAP_MIN_BYTES:
+            if not mappable or os.fstat(handle.fileno()).st_size < MMAP_MIN_BYTES:
                 whole = handle.read()
                 data: bytes | None = whole
                 digest = _sha256(whole)
@@ -382,7 +383,6 @@ def load_index(directory: str | Path, *, model: str | None = None) -> PassageInd
     Raises:
         IndexNotFoundError, IndexCorruptError, ModelMismatchError.
     """
-
     root = Path(directory).expanduser()
     manifest = read_manifest(root)
     if model is not None and model != manifest.model:
@@ -391,8 +391,9 @@ def load_index(directory: str | Path, *, model: str | None = None) -> PassageInd
             f"rebuild it with `qa index PATH... --index-dir {directory} --model {model}` "
             "or ask without --model"
         )
-    corpus_path, corpus_data = _verified(root, manifest, "corpus.")
-    corpus = json.loads((corpus_data or corpus_path.read_bytes()).decode("utf-8"))
+    _, corpus_data = _verified(root, manifest, "corpus.", mappable=False)
+    assert corpus_data is not None  # read whole: JSON is parsed whole
+    corpus = json.loads(corpus_data.decode("utf-8"))
     vectors_path, vectors_data = _verified(root, manifest, "sentences.")
     vectors = (
         np.load(io.BytesIO(vectors_data), allow_pickle=False)

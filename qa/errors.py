@@ -50,7 +50,7 @@ class DocumentNotFoundError(DocumentError, FileNotFoundError):
 
 
 class UnreadableDocumentError(DocumentError):
-    """A document is binary or not valid UTF-8."""
+    """A document is binary, or broken UTF-16."""
 
 
 class DocumentTooLargeError(DocumentError):

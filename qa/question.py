@@ -39,6 +39,8 @@ class Question:
             its answer is a whole statement, not a phrase.
         wants_modifier: "What kind of X": the answer is the word(s) that qualify X
             ("*ballistic* missiles"); ``focus`` is then X.
+        asks_wording: A naming verb ("How did X describe Y?", "What does Iran call
+            Israel?"): the answer is usually the words quoted.
     """
 
     text: str
@@ -49,11 +51,13 @@ class Question:
     focus: str | None = None
     yes_no: bool = False
     wants_modifier: bool = False
+    asks_wording: bool = False
 
 
 _YES_NO = re.compile(
     r"^(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|shall|may|might|must)\b"
 )
+_NAMING_VERB = re.compile(r"\b(?:describ|call|chant|judg|characteri[sz]|term|label|dub|refer|nicknam|shout)\w*")
 _KIND_OF = re.compile(r"\b(?:what|which) (?:type|kind|sort|form|class) of ([a-z][\w-]*)")
 _REPORTING = (
     r"(?:say|said|tell|told|claim|claimed|warn|warned|announce|announced|state|stated|declare|add|added|mention)"
@@ -158,6 +162,7 @@ def analyze(question: str) -> Question:
         focus=focus,
         yes_no=bool(_YES_NO.match(lowered)),
         wants_modifier=answer_type is AnswerType.DESCRIPTION and kind_of is not None and focus is not None,
+        asks_wording=bool(_NAMING_VERB.search(lowered)),
     )
 
 

@@ -86,7 +86,6 @@ class SentenceFeatures:
     lexical: float
     context: float
     type_match: float
-    passage_rank: int  # rank of the best retrieved passage holding the sentence (for traces)
     score: float
 
 
@@ -239,13 +238,9 @@ class SentenceReader:
         """Score every sentence of the retrieved passages, best first."""
         stats = self.stats(index)
         w = self.weights
-        rank_of: dict[int, int] = {}
-        for rank, scored in enumerate(retrieval.passages):
-            for sid in scored.passage.sentence_ids:
-                rank_of.setdefault(sid, rank)
-        if not rank_of:
+        ids = sorted({sid for scored in retrieval.passages for sid in scored.passage.sentence_ids})
+        if not ids:
             return []
-        ids = sorted(rank_of)
         dense = index.sentence_vectors[ids] @ retrieval.vector
         features = []
         for sid, dense_score in zip(ids, dense, strict=True):
@@ -255,9 +250,8 @@ class SentenceReader:
             lexical = self._coverage(q.terms, own.__contains__, stats)
             context = self._coverage(q.terms, (own | prev_terms).__contains__, stats)
             type_match = self._type_match(q, sid, index, stats)
-            rank = rank_of[sid]
             score = w.dense * float(dense_score) + w.lexical * lexical + w.context * context + w.type_match * type_match
-            features.append(SentenceFeatures(sid, float(dense_score), lexical, context, type_match, rank, score))
+            features.append(SentenceFeatures(sid, float(dense_score), lexical, context, type_match, score))
         features.sort(key=lambda f: (-f.score, f.sentence_id))
         return features
 
@@ -301,7 +295,7 @@ class SentenceReader:
             candidates = (
                 (self._modifiers_of_focus(q, text) if q.wants_modifier else [])
                 or self._names_near_focus(q, text, stats)
-                or (_NAMING_VERB.search(q.text) and spans.quotes(text))
+                or (spans.quotes(text) if q.asks_wording else [])
                 or spans.phrases(text, set(q.terms))
             )
         else:
@@ -399,9 +393,13 @@ class SentenceReader:
         sentence = index.sentences[best.sentence_id]
         cited = [best.sentence_id]
         answer_sentence = sentence
-        span = None if self.whole_sentence else self._pick_span(q, sentence.text, stats)
-        if q.type is AnswerType.QUOTE and not self.whole_sentence:
+        span: tuple[int, int] | None = None
+        if self.whole_sentence:
+            pass  # the sentence-only baseline: no span
+        elif q.type is AnswerType.QUOTE:
             span, answer_sentence, cited = self._quote_answer(q, best.sentence_id, index, stats)
+        else:
+            span = self._pick_span(q, sentence.text, stats)
         if span is None:
             span = (0, len(answer_sentence.text))
         start = answer_sentence.start + span[0]
@@ -462,8 +460,6 @@ def _phrase_position(span: tuple[int, int], anchors: Sequence[int], text: str) -
     return 3
 
 
-# "How did X describe Y?", "What does Iran call Israel?": the answer is usually the words quoted.
-_NAMING_VERB = re.compile(r"(?i)\b(?:describ|call|chant|judg|characteri[sz]|term|label|dub|refer|nicknam|shout)\w*")
 PHRASE_GAP_WORDS = 3  # words from a question word to a phrase that still counts as beside it
 _WORD_RE = re.compile(r"[^\W_](?:[\w'’.-]*[^\W_])?")
 

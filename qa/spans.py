@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from qa.text import LOWER, UPPER
+from qa.text import LOWER, STOPWORDS, UPPER, terms
 
 SpanList = list[tuple[int, int]]
 
@@ -278,8 +278,7 @@ def phrases(text: str, known_terms: Collection[str]) -> SpanList:
     "big O notation", among others; the reader keeps the one nearest the question's words.
     Runs are trimmed of stopwords at both ends and kept only up to ``PHRASE_MAX_WORDS`` words.
     """
-    from qa.text import STOPWORDS, terms
-
+    known = set(known_terms)
     found: SpanList = []
     run: list[re.Match[str]] = []
 
@@ -297,7 +296,7 @@ def phrases(text: str, known_terms: Collection[str]) -> SpanList:
         if _PHRASE_BREAK.search(text[position : match.start()]):
             close()
         word_terms = terms(match.group(0))
-        if word_terms and set(word_terms) <= set(known_terms):
+        if word_terms and set(word_terms) <= known:
             close()
         else:
             run.append(match)
