@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -42,6 +45,14 @@ class HashEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return len(text.split()) + 2
+
+
+def run_cli(*args: str, home: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m qa ARGS`` in a fresh process with its own ``QA_HOME``."""
+    env = {**os.environ, "QA_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-m", "qa", *args], capture_output=True, text=True, env=env, cwd=ROOT, input=stdin, timeout=300
+    )
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -32,7 +30,7 @@ from qa.errors import (
     UnreadableDocumentError,
 )
 from qa.result import Answer
-from tests.conftest import ROOT, SEED, HashEmbedder
+from tests.conftest import ROOT, SEED, HashEmbedder, run_cli
 
 pytestmark = pytest.mark.slow
 SEED_TEXT = SEED.read_text(encoding="utf-8")
@@ -295,13 +293,6 @@ def test_api_open_refuses_another_models_index(built: tuple[Path, Path]) -> None
 
 
 # --- the CLI ------------------------------------------------------------------------------------
-
-
-def run_cli(*args: str, home: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {"QA_HOME": str(home), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "qa", *args], capture_output=True, text=True, env=env, cwd=ROOT, input=stdin, timeout=300
-    )
 
 
 @pytest.mark.parametrize(

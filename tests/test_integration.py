@@ -14,7 +14,7 @@ import pytest
 from qa.assistant import Assistant
 from qa.errors import EmptyQuestionError, ModelMismatchError, QuestionTooLongError
 from qa.metrics import supports
-from tests.conftest import ROOT, SEED
+from tests.conftest import ROOT, SEED, run_cli
 
 pytestmark = pytest.mark.slow
 SEED_TEXT = SEED.read_text(encoding="utf-8")
@@ -115,11 +115,6 @@ def test_module_level_answer_uses_the_bundled_article() -> None:
 
     r = qa.answer("Where did Khamenei speak?")
     assert r.text == "Qom" and Path(r.citation.document).samefile(SEED)
-
-
-def run_cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "QA_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "qa", *args], capture_output=True, text=True, env=env, timeout=300)
 
 
 def test_cli_ask_json(tmp_path: Path) -> None:
