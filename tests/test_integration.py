@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -141,14 +138,14 @@ def test_cli_index_then_ask_with_index_dir_and_stdin(tmp_path: Path) -> None:
     done = run_cli("ask", "--index-dir", str(index_dir), "Who opened the bakery?", home=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Answer: Maria Lopez" in done.stdout and "Maria Lopez opened the bakery in 1998." in done.stdout
-    env = {**os.environ, "QA_HOME": str(tmp_path)}
-    piped = subprocess.run(
-        [sys.executable, "-m", "qa", "ask", "--json", "--index-dir", str(index_dir), "-"],
-        input="When was the bakery opened?\nHow many kinds of bread does it sell?\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
+    piped = run_cli(
+        "ask",
+        "--json",
+        "--index-dir",
+        str(index_dir),
+        "-",
+        home=tmp_path,
+        stdin="When was the bakery opened?\nHow many kinds of bread does it sell?\n",
     )
     assert piped.returncode == 0, piped.stderr
     answers = [json.loads(line)["answer"] for line in piped.stdout.splitlines()]
