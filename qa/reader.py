@@ -24,11 +24,11 @@ import weakref
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from index.documents import Sentence
 from index.store import PassageIndex
-from qa import spans
+from qa import spans, syntax
 from qa.calibration import DEFAULT as DEFAULT_CALIBRATION
 from qa.calibration import Calibration, Evidence
 from qa.question import AnswerType, Question, analyze
@@ -130,6 +130,9 @@ class SentenceReader:
             the quoted words for naming verbs, else the phrase beside the question's words)
             instead of the whole sentence. Yes/no questions always get the whole sentence.
         max_citations: Most sentences one answer cites.
+        parser: Dependency parser that finds the words filling the question's gap
+            (:mod:`qa.syntax`); "auto" loads spaCy's English model on first use, None keeps
+            to the word-position rules.
         whole_sentence: Answer with the whole best sentence, no span extraction: the
             "sentence-only" baseline the README compares the default reader against.
     """
@@ -145,7 +148,9 @@ class SentenceReader:
         max_citations: int = 2,
         whole_sentence: bool = False,
         short_descriptions: bool = True,
+        parser: syntax.Parser | None | Literal["auto"] = "auto",
     ) -> None:
+        self._parser = parser
         self.short_descriptions = short_descriptions
         self.whole_sentence = whole_sentence
         if whole_sentence:
@@ -155,6 +160,13 @@ class SentenceReader:
         self.calibration = calibration
         self.max_citations = max_citations
         self._stats: weakref.WeakKeyDictionary[PassageIndex, _CorpusStats] = weakref.WeakKeyDictionary()
+
+    @property
+    def parser(self) -> syntax.Parser | None:
+        """The dependency parser, loaded on first use."""
+        if self._parser == "auto":
+            self._parser = syntax.load_parser()
+        return self._parser
 
     def stats(self, index: PassageIndex) -> _CorpusStats:
         """Sentence-level data for ``index``, computed on first use and cached."""
@@ -281,7 +293,9 @@ class SentenceReader:
 
     # -- spans ---------------------------------------------------------------------
 
-    def _locate(self, q: Question, text: str, stats: _CorpusStats) -> tuple[tuple[int, int], int] | None:
+    def _locate(
+        self, q: Question, text: str, stats: _CorpusStats, filled: tuple[int, int] | None = None
+    ) -> tuple[tuple[int, int], int] | None:
         """The typed span of ``text`` nearest the question's terms, and its distance in characters.
 
         Candidates that only repeat the question are dropped, as are names whose
@@ -296,6 +310,7 @@ class SentenceReader:
                 (self._modifiers_of_focus(q, text) if q.wants_modifier else [])
                 or self._names_near_focus(q, text, stats)
                 or (spans.quotes(text) if q.asks_wording else [])
+                or ([filled] if filled else [])
                 or spans.phrases(text, set(q.terms))
             )
         else:
@@ -321,7 +336,7 @@ class SentenceReader:
         if q.type is AnswerType.DESCRIPTION:
             best = min(useful, key=lambda span: (_phrase_position(span, anchors, text), distance(span), span[0]))
         else:
-            best = min(useful, key=lambda span: (distance(span), span[0]))
+            best = min(useful, key=lambda span: (not _overlaps(span, filled), distance(span), span[0]))
         return best, distance(best)
 
     def _modifiers_of_focus(self, q: Question, text: str) -> list[tuple[int, int]]:
@@ -354,7 +369,10 @@ class SentenceReader:
         return [span for span, gap in gaps.items() if gap == nearest <= PHRASE_GAP_WORDS]
 
     def _pick_span(self, q: Question, text: str, stats: _CorpusStats) -> tuple[int, int] | None:
-        located = self._locate(q, text, stats)
+        filled = None
+        if self.parser is not None and (gap := self.parser.gap(q.text)) is not None:
+            filled = self.parser.answer(gap, text)
+        located = self._locate(q, text, stats, filled)
         return located[0] if located else None
 
     @staticmethod
@@ -439,6 +457,10 @@ class SentenceReader:
                 return follow_quotes[0], follower, [nxt, sid]
         clauses = spans.reported_clauses(sentence.text)
         return (clauses[0] if clauses else None), sentence, [sid]
+
+
+def _overlaps(span: tuple[int, int], other: tuple[int, int] | None) -> bool:
+    return other is not None and span[0] < other[1] and other[0] < span[1]
 
 
 def _phrase_position(span: tuple[int, int], anchors: Sequence[int], text: str) -> int:
