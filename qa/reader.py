@@ -294,7 +294,12 @@ class SentenceReader:
     # -- spans ---------------------------------------------------------------------
 
     def _locate(
-        self, q: Question, text: str, stats: _CorpusStats, filled: tuple[int, int] | None = None
+        self,
+        q: Question,
+        text: str,
+        stats: _CorpusStats,
+        filled: tuple[int, int] | None = None,
+        region: tuple[int, int] | None = None,
     ) -> tuple[tuple[int, int], int] | None:
         """The typed span of ``text`` nearest the question's terms, and its distance in characters.
 
@@ -303,16 +308,23 @@ class SentenceReader:
         words are trimmed from the edges ("Iranian President Hassan Rouhani" ->
         "Hassan Rouhani" for "Who is the Iranian president?").
         """
+        whole: set[tuple[int, int]] = set()  # candidates kept as they are, question words included
         if q.type is AnswerType.QUOTE:
             candidates = spans.quotes(text) or spans.reported_clauses(text)
         elif q.type is AnswerType.DESCRIPTION and self.short_descriptions and not q.yes_no:
+            named_focus = self._names_near_focus(q, text, stats)
+            whole.update(named_focus)  # "Which river ...": "River Aln", the focus word is part of the name
             candidates = (
                 (self._modifiers_of_focus(q, text) if q.wants_modifier else [])
-                or self._names_near_focus(q, text, stats)
+                or named_focus
                 or (spans.quotes(text) if q.asks_wording else [])
                 or ([filled] if filled else [])
                 or spans.phrases(text, set(q.terms))
             )
+        elif q.type is AnswerType.PERSON and filled:
+            # "According to whom ...": the filling noun phrase ("U.S. officials", "a state
+            # disaster fund"), not only the names inside it.
+            candidates = [filled, *self._typed_spans(q, text, stats)]
         else:
             candidates = self._typed_spans(q, text, stats)
         known = set(q.terms)
@@ -322,7 +334,7 @@ class SentenceReader:
             span_terms = terms(text[s:e])
             if e <= s or set(span_terms) <= known or (named and span_terms and span_terms[-1] in known):
                 continue
-            useful.append(self._trim_known(text, s, e, known))
+            useful.append((s, e) if (s, e) in whole else self._trim_known(text, s, e, known))
         if not useful:
             return None
         anchors = [m.start() for m in _word_iter(text) if (t := terms(m.group(0))) and t[0] in known]
@@ -336,7 +348,7 @@ class SentenceReader:
         if q.type is AnswerType.DESCRIPTION:
             best = min(useful, key=lambda span: (_phrase_position(span, anchors, text), distance(span), span[0]))
         else:
-            best = min(useful, key=lambda span: (not _overlaps(span, filled), distance(span), span[0]))
+            best = min(useful, key=lambda span: (not _overlaps(span, region or filled), distance(span), span[0]))
         return best, distance(best)
 
     def _modifiers_of_focus(self, q: Question, text: str) -> list[tuple[int, int]]:
@@ -369,10 +381,13 @@ class SentenceReader:
         return [span for span, gap in gaps.items() if gap == nearest <= PHRASE_GAP_WORDS]
 
     def _pick_span(self, q: Question, text: str, stats: _CorpusStats) -> tuple[int, int] | None:
-        filled = None
+        filled = region = None
         if self.parser is not None and (gap := self.parser.gap(q.text)) is not None:
-            filled = self.parser.answer(gap, text)
-        located = self._locate(q, text, stats, filled)
+            if gap.role == "adverb":
+                region = self.parser.answer(gap, text)  # where a "when"/"where" answer lies
+            else:
+                filled = self.parser.answer(gap, text)
+        located = self._locate(q, text, stats, filled, region)
         return located[0] if located else None
 
     @staticmethod
@@ -386,10 +401,18 @@ class SentenceReader:
             found = terms(tokens[i].group(0))
             return bool(found) and set(found) <= known
 
+        def stopword(i: int) -> bool:
+            return not terms(tokens[i].group(0))
+
+        # A question word goes, with the stopwords it leaves dangling ("new sanctions on Iran" -> "new sanctions").
         while first < last and known_word(first):
             first += 1
+            while first < last and stopword(first):
+                first += 1
         while last > first and known_word(last):
             last -= 1
+            while last > first and stopword(last):
+                last -= 1
         # Keep the span's own edges ("$4.2 million") unless a word was trimmed there.
         new_start = start if first == 0 else tokens[first].start()
         new_end = end if last == len(tokens) - 1 else tokens[last].end()

@@ -57,11 +57,18 @@ _NUMBER_WORDS = (
     "hundred|hundreds|thousand|thousands|million|millions|billion|billions|dozen|dozens|several|"
     "a few|a couple of|a dozen|a hundred|a thousand|a million|a billion|no|none|half"
 )
+# Units of measure belong to the quantity ("1.5 metres"); counted nouns ("missiles") do not.
+_UNITS = (
+    "metres|meters|metre|meter|kilometres|kilometers|kilometre|kilometer|km|miles|mile|feet|foot|ft|"
+    "inches|inch|cm|mm|kilograms|kilogram|kg|grams|gram|tonnes|tonne|tons|ton|pounds|lbs|lb|litres|"
+    "liters|litre|liter|gallons|gallon|acres|acre|hectares|hectare|degrees|mph|km/h|°C|°F"
+)
 _NUMBER = re.compile(
     r"(?i)(?<![\w$])(?:(?:more|fewer|less) than |at least |at most |about |around |nearly |almost |over |"
     r"some |up to |roughly |approximately )?"
     rf"(?:\$?\d(?:[\d,]*\d)?(?:\.\d+)?%?|(?:{_NUMBER_WORDS}))"
-    rf"(?:[ -](?:{_NUMBER_WORDS}|percent|per cent))*(?!\w)"
+    rf"(?:[ -](?:{_NUMBER_WORDS}|percent|per cent))*"
+    rf"(?:[ -]?(?:square |cubic )?(?:{_UNITS}))?(?!\w)"
 )
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 _DATE = re.compile(

