@@ -131,7 +131,7 @@ class SentenceReader:
             instead of the whole sentence. Yes/no questions always get the whole sentence.
         max_citations: Most sentences one answer cites.
         parser: Dependency parser that finds the words filling the question's gap
-            (:mod:`qa.syntax`); "auto" loads spaCy's English model on first use, None keeps
+            (:mod:`qa.syntax`); "auto" loads spaCy's English model (once per process), None keeps
             to the word-position rules.
         whole_sentence: Answer with the whole best sentence, no span extraction: the
             "sentence-only" baseline the README compares the default reader against.
@@ -150,7 +150,8 @@ class SentenceReader:
         short_descriptions: bool = True,
         parser: syntax.Parser | None | Literal["auto"] = "auto",
     ) -> None:
-        self._parser = parser
+        # Loaded now, not on first use: loading is once per process and must not race other imports.
+        self.parser = syntax.load_parser() if parser == "auto" else parser
         self.short_descriptions = short_descriptions
         self.whole_sentence = whole_sentence
         if whole_sentence:
@@ -160,13 +161,6 @@ class SentenceReader:
         self.calibration = calibration
         self.max_citations = max_citations
         self._stats: weakref.WeakKeyDictionary[PassageIndex, _CorpusStats] = weakref.WeakKeyDictionary()
-
-    @property
-    def parser(self) -> syntax.Parser | None:
-        """The dependency parser, loaded on first use."""
-        if self._parser == "auto":
-            self._parser = syntax.load_parser()
-        return self._parser
 
     def stats(self, index: PassageIndex) -> _CorpusStats:
         """Sentence-level data for ``index``, computed on first use and cached."""

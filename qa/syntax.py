@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -66,6 +67,16 @@ def find_gap(question: Doc) -> Gap | None:
     if wh.lower_ in _WH_ADVERBS:
         verb = wh.head
         return Gap("adverb", _lemma(verb)) if wh.dep_ == "advmod" and verb.pos_ == "VERB" else None
+    # "What did the firm repair the bridge with?": a preposition left at the end asks for its object.
+    words = [t for t in question if not t.is_punct]
+    last = words[-1] if words else None
+    if (
+        last is not None
+        and last.dep_ == "prep"
+        and last.head is not last
+        and all(c.lower_ in _WH for c in last.children)
+    ):
+        return Gap("preposition", _lemma(last.head), last.lower_)
     # "Which news agency ...", "whose speech ...": the phrase's noun carries the role.
     phrase = wh.head if wh.dep_ in ("det", "poss") and wh.head is not wh else wh
     dep, governor = phrase.dep_, phrase.head
@@ -198,7 +209,7 @@ class Parser:
         self._nlp = nlp
         # spaCy pipelines are not documented as thread-safe; the chat answers concurrently.
         self._lock = threading.Lock()
-        self.parse = functools.lru_cache(maxsize=16384)(self._parse)
+        self.parse = functools.lru_cache(maxsize=4096)(self._parse)
 
     def _parse(self, text: str) -> Doc:
         with self._lock:
@@ -217,14 +228,45 @@ class Parser:
         return fill_gap(gap, self.parse(sentence))
 
 
-@functools.cache
+def _import_spacy() -> Any:
+    """Import spaCy without letting its ML library, thinc, import torch.
+
+    thinc imports torch whenever it is installed (1.1 s of spaCy's 1.7 s import here), only for
+    PyTorch-backed layers, which en_core_web_sm does not have. Hiding torch for the duration of
+    the import makes a cold ``qa ask`` that much faster; torch stays importable afterwards (the
+    sentence-transformers encoder still imports it for large batches). Skipped when torch or thinc
+    is already loaded. The reader loads its parser when it is constructed, before any thread
+    that could import torch at the same time is started.
+    """
+    if "torch" in sys.modules or "thinc" in sys.modules:
+        import spacy
+
+        return spacy
+    sys.modules["torch"] = None  # type: ignore[assignment]  # makes `import torch` raise ImportError
+    try:
+        import spacy
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
+    return spacy
+
+
+_LOAD_LOCK = threading.Lock()
+
+
 def load_parser(model: str | None = None) -> Parser | None:
     """Load ``model``, or the first of :data:`MODELS` installed; None when spaCy or the models are missing.
 
-    Loaded once per process and shared: the pipeline takes about 0.3 s to load and 15 MB.
+    Loaded once per process and shared (the pipeline takes about 0.3 s to load).
     """
+    with _LOAD_LOCK:
+        return _load_parser(model)
+
+
+@functools.cache
+def _load_parser(model: str | None) -> Parser | None:
     try:
-        import spacy
+        spacy = _import_spacy()
     except ImportError:
         log.warning("spaCy is not installed; answers use word-position rules only (pip install spacy)")
         return None
