@@ -324,11 +324,14 @@ class SentenceReader:
         known = set(q.terms)
         named = q.type in (AnswerType.PERSON, AnswerType.PLACE)
         useful = []
+        untrimmed: dict[tuple[int, int], tuple[int, int]] = {}
         for s, e in candidates:
             span_terms = terms(text[s:e])
             if e <= s or set(span_terms) <= known or (named and span_terms and span_terms[-1] in known):
                 continue
-            useful.append((s, e) if (s, e) in whole else self._trim_known(text, s, e, known))
+            trimmed = (s, e) if (s, e) in whole else self._trim_known(text, s, e, known)
+            untrimmed.setdefault(trimmed, (s, e))
+            useful.append(trimmed)
         if not useful:
             return None
         anchors = [m.start() for m in _word_iter(text) if (t := terms(m.group(0))) and t[0] in known]
@@ -340,7 +343,16 @@ class SentenceReader:
             return min(0 if s <= a < e else min(abs(a - s), abs(a - e)) for a in anchors)
 
         if q.type is AnswerType.DESCRIPTION:
-            best = min(useful, key=lambda span: (_phrase_position(span, anchors, text), distance(span), span[0]))
+
+            def repeats(span: tuple[int, int]) -> bool:
+                """Half or more of the candidate's terms are the question's: it restates rather than answers."""
+                start, end = untrimmed[span]
+                found = terms(text[start:end])
+                return bool(found) and 2 * sum(t in known for t in found) >= len(found)
+
+            best = min(
+                useful, key=lambda span: (repeats(span), _phrase_position(span, anchors, text), distance(span), span[0])
+            )
         else:
             best = min(useful, key=lambda span: (not _overlaps(span, region or filled), distance(span), span[0]))
         return best, distance(best)
@@ -374,7 +386,31 @@ class SentenceReader:
         nearest = min(gaps.values(), default=PHRASE_GAP_WORDS + 1)
         return [span for span, gap in gaps.items() if gap == nearest <= PHRASE_GAP_WORDS]
 
+    def _settling_clause(self, q: Question, text: str, stats: _CorpusStats) -> tuple[int, int] | None:
+        """For a yes/no question, the clause of ``text`` that settles it.
+
+        "Were any Americans harmed?" against "In a White House address Wednesday, Trump said no
+        Americans were harmed in the attack." gives "no Americans were harmed in the attack": the
+        comma-separated part that holds most of the question's terms (idf-weighted), reduced to
+        what is reported when a reporting verb introduces it. None when no part holds any.
+        """
+        blanked = spans.outside_quotes(text)  # a comma inside a quote does not split
+        cuts = [0, *(m.end() for m in _CLAUSE_BREAK.finditer(blanked)), len(text)]
+        parts = [spans.strip_span(text, s, e) for s, e in zip(cuts, cuts[1:], strict=False)]
+        scored = [
+            (self._coverage(q.terms, set(terms(text[s:e])).__contains__, stats), -s, (s, e)) for s, e in parts if e > s
+        ]
+        coverage, _, best = max(scored, default=(0.0, 0, (0, 0)))
+        if not coverage or best == spans.strip_span(text, 0, len(text)):
+            return None
+        for s, e in spans.reported_clauses(text):
+            if best[0] <= s and e <= best[1]:
+                return s, e
+        return best
+
     def _pick_span(self, q: Question, text: str, stats: _CorpusStats) -> tuple[int, int] | None:
+        if q.yes_no:
+            return self._settling_clause(q, text, stats) if self.short_descriptions else None
         filled = region = None
         if self.parser is not None and (gap := self.parser.gap(q.text)) is not None:
             if gap.role == "adverb":
@@ -499,6 +535,7 @@ def _phrase_position(span: tuple[int, int], anchors: Sequence[int], text: str) -
     return 3
 
 
+_CLAUSE_BREAK = re.compile(r"[,;]\s+|\s[—–]\s")  # where a sentence's clauses part
 PHRASE_GAP_WORDS = 3  # words from a question word to a phrase that still counts as beside it
 _WORD_RE = re.compile(r"[^\W_](?:[\w'’.-]*[^\W_])?")
 

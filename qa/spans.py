@@ -137,6 +137,12 @@ def _trim(text: str, start: int, end: int, chars: str = " ,;:—–-") -> tuple[
     return start, end
 
 
+def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span without surrounding spaces and a sentence's final full stop."""
+    start, end = _trim(text, start, end, " \n\t,;—–")
+    return (start, end - 1) if end > start and text[end - 1] in ".!?" else (start, end)
+
+
 def outside_quotes(text: str) -> str:
     """The sentence with quoted parts blanked out (same length, offsets kept)."""
     chars = list(text)

@@ -55,12 +55,21 @@ def article() -> Assistant:
         ("What did the crowd chant?", "Death to America"),  # a naming verb: the quoted words
         ("What will the United States place on Iran?", "new sanctions"),  # the phrase beside the question's words
         ("Were there any casualties?", "There are no reports of casualties so far."),  # yes/no: the statement
+        # yes/no: the clause that settles it, without the "Trump said" around it
+        ("Will the United States place new sanctions on Iran?", "The United States will place new sanctions on Iran"),
     ],
 )
 def test_description_questions_get_short_answers(article: Assistant, question: str, expected: str) -> None:
     answer = article.answer(question)
     assert answer.text == expected
     assert answer.citation is not None and expected in answer.citation.sentence
+
+
+def test_answers_that_restate_the_question_lose() -> None:
+    text = 'The mayor called the plan "a new plan" at first and "a costly mistake" later.\n'
+    assistant = Assistant.from_documents([make_document("plan.txt", text)], embedder=HashEmbedder())
+    # "a new plan" stands nearer the question's words but half of it is the question's own word
+    assert assistant.answer("What did the mayor call the plan?").text == "a costly mistake"
 
 
 def test_short_descriptions_can_be_switched_off() -> None:
