@@ -63,7 +63,8 @@ _REPORTING = (
     r"(?:say|said|tell|told|claim|claimed|warn|warned|announce|announced|state|stated|declare|add|added|mention)"
 )
 _QUOTE_PATTERNS = (
-    re.compile(rf"\bwhat (?:did|does|do|has|had|have|was|is|will|would) (.+?) (?:\w+ )?{_REPORTING}\b"),
+    # Not "what is/was ...": "What is the state average growth rate?" has no speaker.
+    re.compile(rf"\bwhat (?:did|does|do|has|had|have|will|would) (.+?) (?:\w+ )?{_REPORTING}\b"),
     re.compile(r"\bwhat (?:was|is|were) (.+?)(?:'s|’s) (?:message|statement|warning|quote|comment|words?)\b"),
     re.compile(r"\bhow did (.+?) (?:respond|react|reply)\b"),
     re.compile(r"\b(?:quote|words) (?:of|from|by) (.+?)$"),
@@ -87,6 +88,10 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
         _pattern(
             r"\bhow (?:many|much|old|long|far|big|large|often)\b",
             r"\bwhat (?:number|percentage|percent|amount|proportion|share)\b",
+            # "What is the population of Qom?": a measured quantity, though asked with "what"
+            r"\b(?:what|which) (?:is|was|are|were) (?:the |its |their |his |her )?(?:[\w-]+ ){0,3}"
+            r"(?:population|size|area|height|length|width|depth|weight|cost|price|budget|salary|age|distance|"
+            r"speed|temperature|rate|total|sum)\b",
         ),
     ),
     (

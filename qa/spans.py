@@ -74,7 +74,8 @@ _YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 _DATE = re.compile(
     rf"\b(?:(?:{'|'.join(MONTHS)})(?: \d{{1,2}}(?:st|nd|rd|th)?)?(?:,? \d{{4}})?|"
     rf"(?:{'|'.join(WEEKDAYS)})(?: (?:morning|afternoon|evening|night))?|"
-    r"(?:last|next|this) (?:week|night|month|year|weekend|morning)|overnight|yesterday|today|tonight|"
+    r"(?:last|next|this|early|late|in|the) (?:week|night|month|year|weekend|morning|spring|summer|autumn|fall|winter)"
+    r"(?: of \d{4}| \d{4})?|overnight|yesterday|today|tonight|"
     r"\d{1,2}(?::\d\d)? ?(?:a\.m\.|p\.m\.))"
 )
 _TIME_PHRASE = re.compile(

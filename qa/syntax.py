@@ -147,6 +147,9 @@ def _fill(gap: Gap, token: Token) -> tuple[int, int] | None:
             target = token.head if passive.tag_ == "WDT" and token.dep_ == "relcl" else passive
         return _subtree(target) if target is not None else None
     if gap.role == "subject":
+        agent = _child(token, ("agent",))
+        if agent is not None and (target := _child(agent, ("pobj",))) is not None:
+            return _subtree(target)  # "most of it paid by a state disaster fund" -> "a state disaster fund"
         subject = _child(token, ("nsubj", "csubj"))
         if subject is not None:
             if subject.tag_ in ("WDT", "WP") and token.dep_ == "relcl":

@@ -21,6 +21,8 @@ from qa.question import AnswerType, analyze, check_question
         ("What year was the deal made?", AnswerType.DATE, None),
         ("How many missiles did Iran fire?", AnswerType.NUMBER, None),
         ("how old is he", AnswerType.NUMBER, None),
+        ("What is the population of Qom?", AnswerType.NUMBER, None),  # a measured quantity asked with "what"
+        ("What is the state average growth rate?", AnswerType.NUMBER, None),  # "state" the noun, no speaker
         ("Why did Iran attack?", AnswerType.REASON, None),
         ("What effect have the sanctions had?", AnswerType.DESCRIPTION, None),
     ],

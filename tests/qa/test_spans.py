@@ -44,6 +44,11 @@ def test_names_skip_sentence_openers() -> None:
         ("Iran fired more than a dozen ballistic missiles at two Iraqi air bases.", ["more than a dozen", "two"]),
         ("It cost $1,200 in 2019, up 40%.", ["$1,200", "40%"]),
         ("There were no casualties.", []),
+        # units of measure stay with the quantity; counted nouns do not
+        (
+            "They raised the floor by 1.5 metres across 3,000 square miles and 12 km of road.",
+            ["1.5 metres", "3,000 square miles", "12 km"],
+        ),
     ],
 )
 def test_numbers(text: str, expected: list[str]) -> None:
@@ -56,6 +61,8 @@ def test_dates_and_places() -> None:
     text = "In a White House address Wednesday, Trump said no Americans were harmed."
     assert pick(text, spans.places(text)) == ["White House"]
     assert "Wednesday" in pick(text, spans.dates(text))
+    text = "Work will begin next spring, or in the summer of 2027."
+    assert pick(text, spans.dates(text)) == ["next spring", "the summer of 2027", "2027"]
     text = "he told the agency after a Cabinet meeting."
     assert pick(text, spans.dates(text)) == ["after a Cabinet meeting"]
 

@@ -57,6 +57,11 @@ def fill(parser: syntax.Parser, question: str, sentence: str) -> str | None:
         # the subject of an active verb, and of a passive one (its "with"/"by" phrase)
         ("Who repaired the bridge?", "A local firm repaired the bridge in two years.", "A local firm"),
         (
+            "Who paid for most of the repairs?",
+            "The repairs cost $4.2 million, most of it paid by a state disaster fund.",
+            "a state disaster fund",
+        ),
+        (
             "What interrupted the speech?",
             "Khamenei gave a tribute in a speech that was interrupted with chants of protest.",
             "chants of protest",
