@@ -205,6 +205,11 @@ class SentenceReader:
         if q.type is AnswerType.QUOTE:
             own = frozenset(terms(spans.outside_quotes(text)))
             named = spans.attributed_to(text, q.speaker_terms, own)
+            if named and self.parser is not None and (speakers := self.parser.speakers(text)):
+                # Named as the one speaking, not only mentioned ("Rouhani joined Khamenei ..., warning").
+                named = any(
+                    spans.attributed_to(text, q.speaker_terms, frozenset(terms(text[s:e]))) for s, e in speakers
+                )
             by_pronoun = spans.has_pronoun_attribution(text) and spans.attributed_to(
                 text, q.speaker_terms, self._pronoun_subject(sid, index, stats)
             )

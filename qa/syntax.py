@@ -201,6 +201,31 @@ def fill_gap(gap: Gap, sentence: Doc) -> tuple[int, int] | None:
     return None
 
 
+REPORTING_LEMMAS = frozenset(
+    "say tell add warn claim announce state declare insist argue note write reiterate demand".split()
+)
+
+
+def reporting_subjects(sentence: Doc) -> list[tuple[int, int]]:
+    """Spans of the subjects of the sentence's reporting verbs: who says, tells, warns.
+
+    A reporting verb without its own subject takes that of the verb it depends on ("Rouhani
+    joined Khamenei ..., warning the U.S." -> "Rouhani", not Khamenei).
+    """
+    found = []
+    for token in sentence:
+        if _lemma(token) not in REPORTING_LEMMAS or token.pos_ not in ("VERB", "AUX"):
+            continue
+        verb: Token | None = token
+        while verb is not None:
+            subject = _child(verb, ("nsubj",))
+            if subject is not None:
+                found.append((subject.left_edge.idx, subject.right_edge.idx + len(subject.right_edge.text)))
+                break
+            verb = verb.head if verb.dep_ in ("advcl", "xcomp", "conj", "ccomp") and verb.head is not verb else None
+    return found
+
+
 class Parser:
     """A spaCy pipeline with a cache: each question and sentence is parsed once per process.
 
@@ -225,6 +250,10 @@ class Parser:
         if comma and rest.split(maxsplit=1)[0].lower() in _WH:
             question = rest
         return find_gap(self.parse(question))
+
+    def speakers(self, sentence: str) -> list[tuple[int, int]]:
+        """Spans of who the sentence reports as speaking (see :func:`reporting_subjects`)."""
+        return reporting_subjects(self.parse(sentence))
 
     def answer(self, gap: Gap, sentence: str) -> tuple[int, int] | None:
         """The span of ``sentence`` that fills ``gap`` (offsets relative to the sentence)."""
@@ -283,4 +312,4 @@ def _load_parser(model: str | None) -> Parser | None:
     return None
 
 
-__all__ = ["MODELS", "Gap", "Parser", "fill_gap", "find_gap", "load_parser"]
+__all__ = ["MODELS", "Gap", "Parser", "fill_gap", "find_gap", "load_parser", "reporting_subjects"]

@@ -143,3 +143,29 @@ def test_reader_uses_the_parse_and_can_do_without() -> None:
     assert with_parse.text == "steel"  # the parse attaches "from Sweden" to "repaired"
     assert without.text != with_parse.text
     assert with_parse.citation == without.citation  # the parse picks the span, not the sentence
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speakers"),
+    [
+        # the subject of the verb a reporting participle hangs from, not the one merely mentioned
+        ("Rouhani joined Khamenei in striking a defiant tone, warning the U.S. of reprisals.", ["Rouhani"]),
+        ('"What is important is this," Ayatollah Ali Khamenei said in the speech.', ["Ayatollah Ali Khamenei"]),
+        ('"You cut his hand," he told the news agency.', ["he"]),
+        ("The bridge reopened on Monday.", []),
+    ],
+)
+def test_reporting_subjects(parser: syntax.Parser, sentence: str, speakers: list[str]) -> None:
+    assert [sentence[s:e] for s, e in parser.speakers(sentence)] == speakers
+
+
+def test_quotes_go_to_the_speaker_not_to_whoever_is_mentioned() -> None:
+    text = (
+        "Rouhani joined Khamenei in striking a defiant tone, warning the U.S. that the killing would lead to reprisals.\n\n"
+        "Khamenei said the strikes were a slap in the face.\n"
+    )
+    document = make_document("speech.txt", text)
+    answer = Assistant.from_documents([document], embedder=HashEmbedder()).answer("What did Khamenei say?")
+    assert answer.text == "the strikes were a slap in the face"
+    plain = Assistant.from_documents([document], embedder=HashEmbedder(), reader=SentenceReader(parser=None))
+    assert plain.answer("What did Khamenei say?").text != answer.text  # word rules take the mention
