@@ -14,6 +14,7 @@ returns None and the reader keeps its word-position rules.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import sys
@@ -48,11 +49,14 @@ class Gap:
             the reader then looks for a date or place.
         head: Lower-case lemma of the word the gap hangs from.
         prep: The preposition, for role "preposition".
+        kind: For "what/which X" questions, the lemma of X: a noun phrase headed by X
+            ("time and space hierarchy *theorems*") answers when the role finds nothing.
     """
 
     role: Role
     head: str
     prep: str | None = None
+    kind: str | None = None
 
 
 def _lemma(token: Token) -> str:
@@ -64,6 +68,13 @@ def find_gap(question: Doc) -> Gap | None:
     wh = next((t for t in question if t.lower_ in _WH | _WH_ADVERBS), None)
     if wh is None:
         return None
+    gap = _find_role(question, wh)
+    if gap is not None and wh.dep_ == "det" and wh.head.pos_ in ("NOUN", "PROPN"):
+        gap = dataclasses.replace(gap, kind=_lemma(wh.head))
+    return gap
+
+
+def _find_role(question: Doc, wh: Token) -> Gap | None:
     if wh.lower_ in _WH_ADVERBS:
         verb = wh.head
         return Gap("adverb", _lemma(verb)) if wh.dep_ == "advmod" and verb.pos_ == "VERB" else None
@@ -198,7 +209,16 @@ def fill_gap(gap: Gap, sentence: Doc) -> tuple[int, int] | None:
             found = _fill(gap, token)
             if found is not None:
                 return found
+    if gap.kind is not None:
+        # "What theorems ...": a noun phrase headed by "theorems" with words of its own before it.
+        for token in sentence:
+            if _lemma(token) == gap.kind and token.pos_ in ("NOUN", "PROPN") and _has_modifier(token):
+                return _noun_phrase(token)
     return None
+
+
+def _has_modifier(noun: Token) -> bool:
+    return any(c.dep_ in ("compound", "amod", "nummod", "nmod") for c in noun.lefts)
 
 
 REPORTING_LEMMAS = frozenset(

@@ -83,6 +83,12 @@ def fill(parser: syntax.Parser, question: str, sentence: str) -> str | None:
             "Ending U.S. influence remained the country's ultimate goal, he said.",
             "Ending U.S. influence",
         ),
+        # "what X": when the role finds nothing, a noun phrase headed by X
+        (
+            "What theorems are responsible for the limits?",
+            "The limits follow from the time and space hierarchy theorems.",
+            "the time and space hierarchy theorems",
+        ),
         # what someone does, up to a comma-separated clause
         (
             "What has the U.S. done since leaving the deal?",
