@@ -18,6 +18,7 @@ offline default:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import weakref
@@ -66,6 +67,12 @@ class ReaderWeights:
         context: Weight of the same share counted over the sentence and the one before it
             (a quote attributed with "he said" gets its subject from there).
         type_match: Bonus when the sentence holds a span of the expected answer type.
+        definition: Bonus, for "who/what is X" questions, when the parse finds what X is in the
+            sentence (an apposition "X, Y," or a copula "Y remained X"): the sentence that
+            defines X beats one that only mentions it. Only the leading ``DEFINITION_RERANK``
+            sentences are parsed. The same bonus for every gap kind lowered SQuAD citation
+            accuracy from .732 to .714; for "is" questions alone it costs .003 there and adds
+            .017 on the seed set.
 
     A bonus for sentences of the top-ranked passage (0.05 / (1 + rank)) was dropped: switching
     it off raised F1 on all three test sets (scripts/ablation.py; README "Results").
@@ -75,6 +82,7 @@ class ReaderWeights:
     lexical: float = 0.35
     context: float = 0.10
     type_match: float = 0.10
+    definition: float = 0.10
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,7 @@ class SentenceFeatures:
     context: float
     type_match: float
     score: float
+    definition: float = 0.0
 
 
 @dataclass
@@ -264,7 +273,28 @@ class SentenceReader:
             score = w.dense * float(dense_score) + w.lexical * lexical + w.context * context + w.type_match * type_match
             features.append(SentenceFeatures(sid, float(dense_score), lexical, context, type_match, score))
         features.sort(key=lambda f: (-f.score, f.sentence_id))
-        return features
+        return self._rerank_definitions(q, features, index)
+
+    def _rerank_definitions(
+        self, q: Question, features: list[SentenceFeatures], index: PassageIndex
+    ) -> list[SentenceFeatures]:
+        """Add the ``definition`` bonus to the leading sentences that say what the question's X is."""
+        weight = self.weights.definition
+        if not weight or self.parser is None or q.type is AnswerType.QUOTE:
+            return features
+        gap = self.parser.gap(q.text)
+        if gap is None or gap.role != "copula":
+            return features
+        known = set(q.terms)
+        head = []
+        for f in features[:DEFINITION_RERANK]:
+            text = index.sentences[f.sentence_id].text
+            filled = self.parser.answer(gap, text)
+            if filled is not None and not set(terms(text[filled[0] : filled[1]])) <= known:
+                f = dataclasses.replace(f, definition=1.0, score=f.score + weight)
+            head.append(f)
+        head.sort(key=lambda f: (-f.score, f.sentence_id))
+        return head + features[DEFINITION_RERANK:]
 
     def _unknown_entities(self, question: str, stats: _CorpusStats) -> int:
         """Capitalised question words (not the first word) that the corpus never contains."""
@@ -541,6 +571,7 @@ def _phrase_position(span: tuple[int, int], anchors: Sequence[int], text: str) -
 
 
 _CLAUSE_BREAK = re.compile(r"[,;]\s+|\s[—–]\s")  # where a sentence's clauses part
+DEFINITION_RERANK = 5  # leading sentences parsed for the definition bonus (about 3 ms each, cached)
 PHRASE_GAP_WORDS = 3  # words from a question word to a phrase that still counts as beside it
 _WORD_RE = re.compile(r"[^\W_](?:[\w'’.-]*[^\W_])?")
 

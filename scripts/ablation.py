@@ -3,8 +3,9 @@
 Usage: python scripts/ablation.py   (prints a Markdown table; about five minutes on two cores)
 
 Rows: the default reader; the sentence-only baseline (no span extraction); the default answering
-description ("what ...") questions with the whole sentence; and the default with one sentence-ranking
-feature's weight set to 0. The confidence model and threshold stay as they are.
+description ("what ...") questions with the whole sentence; the default without spaCy's dependency
+parses (qa/syntax.py); and the default with one sentence-ranking feature's weight set to 0. The
+confidence model and threshold stay as they are.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def readers() -> dict[str, SentenceReader]:
         "default": SentenceReader(abstain_below=0.0),
         "no span extraction (sentence-only)": SentenceReader(abstain_below=0.0, whole_sentence=True),
         "no short answers to description questions": SentenceReader(abstain_below=0.0, short_descriptions=False),
+        "no dependency parses (word-position rules only)": SentenceReader(abstain_below=0.0, parser=None),
     }
     for field in dataclasses.fields(ReaderWeights):
         weights = dataclasses.replace(ReaderWeights(), **{field.name: 0.0})

@@ -175,3 +175,19 @@ def test_quotes_go_to_the_speaker_not_to_whoever_is_mentioned() -> None:
     assert answer.text == "the strikes were a slap in the face"
     plain = Assistant.from_documents([document], embedder=HashEmbedder(), reader=SentenceReader(parser=None))
     assert plain.answer("What did Khamenei say?").text != answer.text  # word rules take the mention
+
+
+def test_the_sentence_that_defines_x_answers_who_is_x() -> None:
+    from qa.reader import ReaderWeights
+
+    text = (
+        "The city's mayor spoke about the city's mayor race and the mayor's budget on Monday.\n\n"
+        "The city's mayor, Ana Ruiz, opened the bridge.\n"
+    )
+    document = make_document("city.txt", text)
+    question = "Who is the city's mayor?"
+    answer = Assistant.from_documents([document], embedder=HashEmbedder()).answer(question)
+    assert answer.text == "Ana Ruiz"
+    no_bonus = SentenceReader(weights=ReaderWeights(definition=0.0))
+    other = Assistant.from_documents([document], embedder=HashEmbedder(), reader=no_bonus).answer(question)
+    assert other.citation is not None and other.citation.sentence.startswith("The city's mayor spoke")
