@@ -37,6 +37,8 @@ from qa.result import Answer, Citation, Span
 from qa.retriever import Retrieval
 from qa.text import terms, words
 
+MIN_STATEMENT_WORDS = 3  # a shorter quote is a flagged term ("bullying"), not what was said
+MAX_CONTINUED_QUOTES = 2  # bare quote sentences that still belong to the last named speaker
 ADJACENT_CHARS = 3  # a typed span this close to a question term stands beside it
 NEAR_CHARS = 30  # ... and this close, in the same clause
 
@@ -192,15 +194,31 @@ class SentenceReader:
         return sid - 1 if sentence.index > 0 else None
 
     def _pronoun_subject(self, sid: int, index: PassageIndex, stats: _CorpusStats) -> frozenset[str]:
-        """Terms of the first name in the sentence before ``sid``: whom "he said" refers to."""
+        """Terms of whom "he said" in ``sid`` refers to: who speaks in the sentence before (the
+        subjects of its reporting verbs), else that sentence's first name."""
         prev = self._previous(index, sid)
         if prev is None:
             return frozenset()
         text = index.sentences[prev].text
+        if self.parser is not None:
+            # The one who speaks there, not its first name ("In a White House address, Trump said").
+            speakers = [(s, e) for s, e in self.parser.speakers(text) if terms(text[s:e])]
+            if speakers:
+                return frozenset(t for s, e in speakers for t in terms(text[s:e]))
         found = spans.names(spans.outside_quotes(text), stats.proper_nouns)
         return frozenset(terms(text[found[0][0] : found[0][1]])) if found else frozenset()
 
-    def _type_match(self, q: Question, sid: int, index: PassageIndex, stats: _CorpusStats) -> float:
+    def _continues_quote(self, sid: int, index: PassageIndex) -> bool:
+        """The sentence is only a quote, with no one named as saying it: the previous speaker goes on."""
+        text = index.sentences[sid].text.strip()
+        return (
+            self._previous(index, sid) is not None
+            and text[:1] in '"“'
+            and not spans.has_reporting_verb(text)
+            and not spans.outside_quotes(text).strip(' .,;:!?"“”')
+        )
+
+    def _type_match(self, q: Question, sid: int, index: PassageIndex, stats: _CorpusStats, depth: int = 0) -> float:
         """How well the sentence offers a span of the expected type.
 
         For "what did X say": 1 when X is named outside the sentence's quotes and
@@ -228,6 +246,11 @@ class SentenceReader:
             found = (named and reporting and bool(spans.quotes(text) or spans.reported_clauses(text))) or (
                 by_pronoun and bool(spans.quotes(text))
             )
+            if not found and depth < MAX_CONTINUED_QUOTES and self._continues_quote(sid, index):
+                # '"We suffered no casualties," he added. "Our forces are prepared."': the second
+                # sentence is still the speaker of the first.
+                prev = self._previous(index, sid)
+                found = prev is not None and self._type_match(q, prev, index, stats, depth + 1) == 1.0
             return 1.0 if found else 0.0
         if q.type not in TYPED:
             return 0.0  # any sentence has phrases; only typed spans are evidence
@@ -529,13 +552,22 @@ class SentenceReader:
         cited sentence ids (the answering sentence first).
         """
         sentence = index.sentences[sid]
+        gap = self.parser.gap(q.text) if self.parser is not None else None
+        if gap is not None and gap.head not in syntax.REPORTING_LEMMAS:
+            # "What did Khamenei say Soleimani stood up to?" asks about what was said: fill that gap.
+            filled = self.parser.answer(gap, sentence.text) if self.parser is not None else None
+            if filled is not None:
+                return filled, sentence, [sid]
         own_quotes = spans.quotes(sentence.text)
         prev = self._previous(index, sid)
         if own_quotes:
             cited = [sid]
-            if prev is not None and spans.has_pronoun_attribution(sentence.text):
-                cited.append(prev)  # the sentence that says who "he" is
-            return own_quotes[0], sentence, cited
+            if prev is not None and (spans.has_pronoun_attribution(sentence.text) or self._continues_quote(sid, index)):
+                cited.append(prev)  # the sentence that says who "he" is, or who goes on speaking
+            # A word or two in quotes ("bullying") is a term the writer flags, not the statement.
+            statements = [(a, b) for a, b in own_quotes if len(sentence.text[a:b].split()) >= MIN_STATEMENT_WORDS]
+            clauses = spans.reported_clauses(sentence.text)
+            return (statements or clauses or own_quotes)[0], sentence, cited
         # The sentence names the speaker; their words may follow as "..." he said.
         nxt = sid + 1
         if nxt < len(index.sentences) and index.sentences[nxt].document == sentence.document:

