@@ -492,13 +492,24 @@ class SentenceReader:
         def stopword(i: int) -> bool:
             return not terms(tokens[i].group(0))
 
-        # A question word goes, with the stopwords it leaves dangling ("new sanctions on Iran" -> "new sanctions").
-        while first < last and known_word(first):
-            first += 1
+        # A question word at an edge goes, with the stopwords around it ("new sanctions on Iran" ->
+        # "new sanctions"; "The discussion about revenge is something else" -> "something else").
+        while True:
+            j = first
+            while j < last and stopword(j):
+                j += 1
+            if not (j < last and known_word(j)):
+                break
+            first = j + 1
             while first < last and stopword(first):
                 first += 1
-        while last > first and known_word(last):
-            last -= 1
+        while True:
+            j = last
+            while j > first and stopword(j):
+                j -= 1
+            if not (j > first and known_word(j)):
+                break
+            last = j - 1
             while last > first and stopword(last):
                 last -= 1
         # Keep the span's own edges ("$4.2 million") unless a word was trimmed there.
