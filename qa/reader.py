@@ -361,6 +361,7 @@ class SentenceReader:
         "Hassan Rouhani" for "Who is the Iranian president?").
         """
         whole: set[tuple[int, int]] = set()  # candidates kept as they are, question words included
+        known = set(q.terms)
         if q.type is AnswerType.QUOTE:
             candidates = spans.quotes(text) or spans.reported_clauses(text)
         elif q.type is AnswerType.DESCRIPTION and self.short_descriptions and not q.yes_no:
@@ -369,7 +370,7 @@ class SentenceReader:
             candidates = (
                 (self._modifiers_of_focus(q, text) if q.wants_modifier else [])
                 or named_focus
-                or (spans.quotes(text) if q.asks_wording else [])
+                or (spans.named_as(text, known) + spans.quotes(text) if q.asks_wording else [])
                 or ([filled] if filled else [])
                 or spans.phrases(text, set(q.terms))
             )
@@ -379,7 +380,6 @@ class SentenceReader:
             candidates = [filled, *self._typed_spans(q, text, stats)]
         else:
             candidates = self._typed_spans(q, text, stats)
-        known = set(q.terms)
         named = q.type in (AnswerType.PERSON, AnswerType.PLACE)
         useful = []
         untrimmed: dict[tuple[int, int], tuple[int, int]] = {}

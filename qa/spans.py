@@ -144,6 +144,27 @@ def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
     return (start, end - 1) if end > start and text[end - 1] in ".!?" else (start, end)
 
 
+_AS = re.compile(r"\s+as\s+")
+_AS_END = re.compile(r"[,;:.!?\"“”()]|\s(?:and|or|but|while|because|after|before|when)\s")
+
+
+def named_as(text: str, known_terms: Collection[str]) -> SpanList:
+    """What something the question names is called: "refers to Israel as *the Zionist state*".
+
+    The words after "as" that directly follows a question term, up to punctuation or a conjunction.
+    """
+    found: SpanList = []
+    for match in _AS.finditer(text):
+        before = text[: match.start()].split()
+        if not before or not set(terms(before[-1])) & set(known_terms):
+            continue
+        stop = _AS_END.search(text, match.end())
+        end = stop.start() if stop else len(text)
+        if end > match.end():
+            found.append(_trim(text, match.end(), end))
+    return found
+
+
 def outside_quotes(text: str) -> str:
     """The sentence with quoted parts blanked out (same length, offsets kept)."""
     chars = list(text)

@@ -37,7 +37,8 @@ ARTICLE = (
     "Iran fired more than a dozen ballistic missiles at two air bases overnight.\n\n"
     'The crowd chanted "Death to America" during the speech.\n\n'
     "There are no reports of casualties so far.\n\n"
-    "The United States will place new sanctions on Iran, Trump said.\n"
+    "The United States will place new sanctions on Iran, Trump said.\n\n"
+    'Iran usually refers to Israel as the Zionist state and calls its allies a "resistance front."\n'
 )
 
 
@@ -53,6 +54,7 @@ def article() -> Assistant:
         ("What kind of tone did Rouhani strike?", "defiant"),
         ("Which news agency did Rouhani talk to?", "Fars"),  # the name beside the noun asked about
         ("What did the crowd chant?", "Death to America"),  # a naming verb: the quoted words
+        ("What does Iran call Israel?", "the Zionist state"),  # ... or what X is referred to "as"
         ("What will the United States place on Iran?", "new sanctions"),  # the phrase beside the question's words
         ("Were there any casualties?", "There are no reports of casualties so far."),  # yes/no: the statement
         # yes/no: the clause that settles it, without the "Trump said" around it

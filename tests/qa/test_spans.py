@@ -95,3 +95,9 @@ def test_phrases_are_runs_of_new_words_cut_at_question_words_and_punctuation() -
         "café in Mérida",
         "crème brûlée",
     ]
+
+
+def test_named_as_takes_what_a_question_term_is_called() -> None:
+    text = 'Iran refers to Israel as the Zionist state and describes its allies as a "resistance front."'
+    assert pick(text, spans.named_as(text, terms("What does Iran call Israel?"))) == ["the Zionist state"]
+    assert spans.named_as("He worked as a teacher.", terms("What does Iran call Israel?")) == []
