@@ -72,7 +72,9 @@ _NUMBER = re.compile(
 )
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 _DATE = re.compile(
-    rf"\b(?:(?:{'|'.join(MONTHS)})(?: \d{{1,2}}(?:st|nd|rd|th)?)?(?:,? \d{{4}})?|"
+    # A recurring day first, so "the first Sunday of every month" is found whole.
+    rf"\b(?:(?:the )?(?:first|second|third|fourth|last) (?:{'|'.join(WEEKDAYS)})(?: of (?:every|each|the) month)?|"
+    rf"(?:{'|'.join(MONTHS)})(?: \d{{1,2}}(?:st|nd|rd|th)?)?(?:,? \d{{4}})?|"
     rf"(?:{'|'.join(WEEKDAYS)})(?: (?:morning|afternoon|evening|night))?|"
     r"(?:last|next|this|early|late|in|the) (?:week|night|month|year|weekend|morning|spring|summer|autumn|fall|winter)"
     r"(?: of \d{4}| \d{4})?|overnight|yesterday|today|tonight|"

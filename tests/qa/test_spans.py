@@ -61,6 +61,8 @@ def test_dates_and_places() -> None:
     text = "In a White House address Wednesday, Trump said no Americans were harmed."
     assert pick(text, spans.places(text)) == ["White House"]
     assert "Wednesday" in pick(text, spans.dates(text))
+    text = "The repair café is held on the first Sunday of every month, and on Monday."
+    assert pick(text, spans.dates(text)) == ["the first Sunday of every month", "Monday"]
     text = "Work will begin next spring, or in the summer of 2027."
     assert pick(text, spans.dates(text)) == ["next spring", "the summer of 2027", "2027"]
     text = "he told the agency after a Cabinet meeting."
