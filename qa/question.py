@@ -73,7 +73,7 @@ _AUX = r"(?:did|does|do|was|were|is|are|will|has|had|have)"
 # "Which news agency did ...": the words before the auxiliary name the answer's kind; without
 # one ("Which river runs ..."), the word after "which".
 _WHICH = re.compile(
-    rf"^(?:which|what) (?!kind\b|type\b|sort\b)([a-z][\w-]*(?: [a-z][\w-]*){{0,2}}?) {_AUX}\b"
+    rf"^(?:which|what) (?!kind\b|type\b|sort\b|{_AUX}\b)([a-z][\w-]*(?: [a-z][\w-]*){{0,2}}?) {_AUX}\b"
     r"|^which (?!kind\b|type\b|sort\b)([a-z][\w-]*)"
 )
 

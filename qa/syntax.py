@@ -144,6 +144,14 @@ def _noun_phrase(token: Token) -> tuple[int, int] | None:
     return _span([t for t in token.subtree if t.i <= token.i])
 
 
+def _title(name: Token) -> tuple[int, int] | None:
+    """A common-noun title before a name or in apposition ("*shop owner* Priya Nair", "Nair, *a baker*,")."""
+    for child in name.children:
+        if child.pos_ == "NOUN" and (child.dep_ == "appos" or (child.dep_ == "compound" and child.i < name.i)):
+            return _subtree(child)
+    return None
+
+
 def _fill(gap: Gap, token: Token) -> tuple[int, int] | None:
     """The words of the sentence that fill ``gap`` at ``token`` (a word with the gap's head lemma)."""
     if gap.role == "preposition":
@@ -196,6 +204,10 @@ def _fill(gap: Gap, token: Token) -> tuple[int, int] | None:
     if token.dep_ != "nsubj":
         return None
     verb = token.head
+    title = _title(token)
+    if title is not None and _lemma(verb) in REPORTING_LEMMAS:
+        # "Local shop owner Priya Nair said ...": what she does is her title, not the saying.
+        return title
     kept = [verb]
     for child in verb.rights:
         if child.dep_ in ("punct", "advcl", "cc", "conj", "parataxis"):

@@ -58,6 +58,7 @@ def test_long_question() -> None:
         ("What kind of missiles were fired?", False, "missil", True),
         ("Downtown Burbank is an example of what kind of district?", False, "district", True),
         ("What did the crowd chant?", False, None, False),
+        ("What does Priya Nair do for a living?", False, None, False),  # "what does": no "which X"
     ],
 )
 def test_yes_no_which_and_kind_of_questions(

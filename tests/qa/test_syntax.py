@@ -89,6 +89,12 @@ def fill(parser: syntax.Parser, question: str, sentence: str) -> str | None:
             "The limits follow from the time and space hierarchy theorems.",
             "the time and space hierarchy theorems",
         ),
+        # what someone does for a living: the title before their name, not what they said
+        (
+            "What does Priya Nair do for a living?",
+            "Local shop owner Priya Nair said the council should have spent the money on the wall.",
+            "Local shop owner",
+        ),
         # what someone does, up to a comma-separated clause
         (
             "What has the U.S. done since leaving the deal?",
