@@ -7,10 +7,13 @@ offline default:
 1. every sentence of the retrieved passages is scored with named features
    (dense similarity to the question, idf-weighted coverage of the question's
    terms by the sentence and by the sentence before it, whether it holds a
-   span of the expected type, and the rank of its passage);
-2. the best sentence gives the answer span for the question type (a person,
-   place, date, number, or the quotation attributed to a speaker) and falls
-   back to the whole sentence when no typed span fits;
+   span of the expected type, and for "who/what is X" whether its parse says
+   what X is);
+2. the best sentence gives the answer span: the words that fill the question's
+   gap in a dependency parse (:mod:`qa.syntax`), a typed span (person, place,
+   date, number, the quote of the one speaking), the clause that settles a
+   yes/no question, or the phrase beside the question's words; the whole
+   sentence when nothing fits;
 3. a "what did X say" answer whose quote is attributed by "he told ..." also
    cites the sentence that names X, so the answer can rest on two sentences;
 4. when the confidence is below ``abstain_below`` it abstains and cites nothing.
@@ -139,7 +142,7 @@ class SentenceReader:
         short_descriptions: Answer description ("what ...") questions with a short span (the
             word qualifying the noun of "what kind of X", the name beside the noun of "which X",
             the quoted words for naming verbs, else the phrase beside the question's words)
-            instead of the whole sentence. Yes/no questions always get the whole sentence.
+            instead of the whole sentence, and yes/no questions with the clause that settles them.
         max_citations: Most sentences one answer cites.
         parser: Dependency parser that finds the words filling the question's gap
             (:mod:`qa.syntax`); "auto" loads spaCy's English model (once per process), None keeps
@@ -564,9 +567,9 @@ class SentenceReader:
         """
         sentence = index.sentences[sid]
         gap = self.parser.gap(q.text) if self.parser is not None else None
-        if gap is not None and gap.head not in syntax.REPORTING_LEMMAS:
+        if self.parser is not None and gap is not None and gap.head not in syntax.REPORTING_LEMMAS:
             # "What did Khamenei say Soleimani stood up to?" asks about what was said: fill that gap.
-            filled = self.parser.answer(gap, sentence.text) if self.parser is not None else None
+            filled = self.parser.answer(gap, sentence.text)
             if filled is not None:
                 return filled, sentence, [sid]
         own_quotes = spans.quotes(sentence.text)

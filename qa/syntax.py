@@ -35,6 +35,10 @@ _REFERRING = frozenset({"PRP", "PRP$", "WP", "WP$", "WDT", "DT", "EX"})
 _WH_ADVERBS = frozenset({"when", "where"})
 _SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj"})
 _COMPLEMENTS = frozenset({"attr", "acomp", "oprd"})
+# Verbs whose subject is the one speaking.
+REPORTING_LEMMAS = frozenset(
+    "say tell add warn claim announce state declare insist argue note write reiterate demand".split()
+)
 
 Role = Literal["subject", "object", "preposition", "copula", "do", "adverb"]
 
@@ -233,11 +237,6 @@ def fill_gap(gap: Gap, sentence: Doc) -> tuple[int, int] | None:
 
 def _has_modifier(noun: Token) -> bool:
     return any(c.dep_ in ("compound", "amod", "nummod", "nmod") for c in noun.lefts)
-
-
-REPORTING_LEMMAS = frozenset(
-    "say tell add warn claim announce state declare insist argue note write reiterate demand".split()
-)
 
 
 def reporting_subjects(sentence: Doc) -> list[tuple[int, int]]:
