@@ -41,6 +41,9 @@ class Question:
             ("*ballistic* missiles"); ``focus`` is then X.
         asks_wording: A naming verb ("How did X describe Y?", "What does Iran call
             Israel?"): the answer is usually the words quoted.
+        about_headline: The question asks about the headline or title ("What does the headline
+            say about ...?"): the answer is in a document's first line. "headline" and "title"
+            are then not among ``terms``, as the headline does not contain them.
     """
 
     text: str
@@ -52,6 +55,7 @@ class Question:
     yes_no: bool = False
     wants_modifier: bool = False
     asks_wording: bool = False
+    about_headline: bool = False
 
 
 _YES_NO = re.compile(
@@ -70,6 +74,8 @@ _QUOTE_PATTERNS = (
     re.compile(r"\b(?:quote|words) (?:of|from|by) (.+?)$"),
 )
 _AUX = r"(?:did|does|do|was|were|is|are|will|has|had|have)"
+# "title" alone is too often someone's title ("What title did he hold?").
+_HEADLINE = re.compile(r"\b(?:headlines?|headlined|title of (?:the|this) (?:article|story|report|piece))\b")
 # "Which news agency did ...": the words before the auxiliary name the answer's kind; without
 # one ("Which river runs ..."), the word after "which".
 _WHICH = re.compile(
@@ -131,11 +137,13 @@ def analyze(question: str) -> Question:
     """Analyse a question; works on lower case and without a question mark."""
     text = question.strip()
     lowered = re.sub(r"\s+", " ", text.lower()).rstrip(" ?.!")
+    about_headline = bool(_HEADLINE.search(lowered))
     speaker = None
     for pattern in _QUOTE_PATTERNS:
         match = pattern.search(lowered)
         if match:
-            speaker = match.group(1)
+            # "What does the headline say?" asks what it says, not for someone's quote.
+            speaker = None if _HEADLINE.search(match.group(0)) else match.group(1)
             break
     answer_type = AnswerType.DESCRIPTION
     if speaker is not None:
@@ -162,12 +170,13 @@ def analyze(question: str) -> Question:
         text=text,
         type=answer_type,
         speaker=speaker,
-        terms=tuple(dict.fromkeys(terms(text))),
+        terms=tuple(dict.fromkeys(terms(_HEADLINE.sub(" ", text.lower()) if about_headline else text))),
         speaker_terms=speaker_terms,
         focus=focus,
         yes_no=bool(_YES_NO.match(lowered)),
         wants_modifier=answer_type is AnswerType.DESCRIPTION and kind_of is not None and focus is not None,
         asks_wording=bool(_NAMING_VERB.search(lowered)),
+        about_headline=about_headline,
     )
 
 

@@ -66,3 +66,10 @@ def test_yes_no_which_and_kind_of_questions(
 ) -> None:
     q = analyze(question)
     assert (q.yes_no, q.focus, q.wants_modifier) == (yes_no, focus, wants_modifier)
+
+
+def test_headline_questions() -> None:
+    q = analyze("What does the headline say about the missile strikes?")
+    assert q.about_headline and q.type is AnswerType.DESCRIPTION and q.speaker is None
+    assert q.terms == ("missil", "strik")  # the headline does not contain the word "headline"
+    assert not analyze("What title did Khamenei hold?").about_headline

@@ -67,6 +67,17 @@ def test_description_questions_get_short_answers(article: Assistant, question: s
     assert answer.citation is not None and expected in answer.citation.sentence
 
 
+def test_headline_questions_read_the_first_line() -> None:
+    text = (
+        "Mayor says bridge repairs came in under budget\n\n"
+        "The mayor said on Monday that the bridge repairs cost less than the council had feared.\n"
+    )
+    assistant = Assistant.from_documents([make_document("bridge.txt", text)], embedder=HashEmbedder())
+    answer = assistant.answer("What does the headline say about the bridge repairs?")
+    assert answer.citation is not None and answer.citation.start == 0
+    assert answer.text == "came in under budget"
+
+
 def test_answers_that_restate_the_question_lose() -> None:
     text = 'The mayor called the plan "a new plan" at first and "a costly mistake" later.\n'
     assistant = Assistant.from_documents([make_document("plan.txt", text)], embedder=HashEmbedder())
