@@ -224,7 +224,36 @@ class SentenceReader:
             and not spans.outside_quotes(text).strip(' .,;:!?"“”')
         )
 
-    def _type_match(self, q: Question, sid: int, index: PassageIndex, stats: _CorpusStats, depth: int = 0) -> float:
+    def _speaks(
+        self, speaker_terms: Sequence[str], sid: int, index: PassageIndex, stats: _CorpusStats, depth: int = 0
+    ) -> bool:
+        """True when the sentence gives words of the speaker: quoted or reported.
+
+        The speaker is named as the subject of a reporting verb ("X said", "X told ..."), or is
+        whom "he said" refers to, or the sentence is a bare quote continuing them.
+        """
+        text = index.sentences[sid].text
+        own = frozenset(terms(spans.outside_quotes(text)))
+        named = spans.attributed_to(text, speaker_terms, own)
+        if named and self.parser is not None and (speakers := self.parser.speakers(text)):
+            # Named as the one speaking, not only mentioned ("Rouhani joined Khamenei ..., warning").
+            named = any(spans.attributed_to(text, speaker_terms, frozenset(terms(text[s:e]))) for s, e in speakers)
+        by_pronoun = spans.has_pronoun_attribution(text) and spans.attributed_to(
+            text, speaker_terms, self._pronoun_subject(sid, index, stats)
+        )
+        # A quote without a reporting verb (chants, titles) is not the speaker's statement.
+        reporting = spans.has_reporting_verb(text)
+        found = (named and reporting and bool(spans.quotes(text) or spans.reported_clauses(text))) or (
+            by_pronoun and bool(spans.quotes(text))
+        )
+        if not found and depth < MAX_CONTINUED_QUOTES and self._continues_quote(sid, index):
+            # '"We suffered no casualties," he added. "Our forces are prepared."': the second
+            # sentence is still the speaker of the first.
+            prev = self._previous(index, sid)
+            found = prev is not None and self._speaks(speaker_terms, prev, index, stats, depth + 1)
+        return found
+
+    def _type_match(self, q: Question, sid: int, index: PassageIndex, stats: _CorpusStats) -> float:
         """How well the sentence offers a span of the expected type.
 
         For "what did X say": 1 when X is named outside the sentence's quotes and
@@ -236,28 +265,7 @@ class SentenceReader:
         """
         text = index.sentences[sid].text
         if q.type is AnswerType.QUOTE:
-            own = frozenset(terms(spans.outside_quotes(text)))
-            named = spans.attributed_to(text, q.speaker_terms, own)
-            if named and self.parser is not None and (speakers := self.parser.speakers(text)):
-                # Named as the one speaking, not only mentioned ("Rouhani joined Khamenei ..., warning").
-                named = any(
-                    spans.attributed_to(text, q.speaker_terms, frozenset(terms(text[s:e]))) for s, e in speakers
-                )
-            by_pronoun = spans.has_pronoun_attribution(text) and spans.attributed_to(
-                text, q.speaker_terms, self._pronoun_subject(sid, index, stats)
-            )
-            # Named and reporting ("X said", "X told ..."): X's quote or reported words. A quote
-            # without a reporting verb (chants, titles) is not X's statement.
-            reporting = spans.has_reporting_verb(text)
-            found = (named and reporting and bool(spans.quotes(text) or spans.reported_clauses(text))) or (
-                by_pronoun and bool(spans.quotes(text))
-            )
-            if not found and depth < MAX_CONTINUED_QUOTES and self._continues_quote(sid, index):
-                # '"We suffered no casualties," he added. "Our forces are prepared."': the second
-                # sentence is still the speaker of the first.
-                prev = self._previous(index, sid)
-                found = prev is not None and self._type_match(q, prev, index, stats, depth + 1) == 1.0
-            return 1.0 if found else 0.0
+            return 1.0 if self._speaks(q.speaker_terms, sid, index, stats) else 0.0
         if q.type not in TYPED:
             return 0.0  # any sentence has phrases; only typed spans are evidence
         located = self._locate(q, text, stats)
