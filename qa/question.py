@@ -41,9 +41,9 @@ class Question:
             ("*ballistic* missiles"); ``focus`` is then X.
         asks_wording: A naming verb ("How did X describe Y?", "What does Iran call
             Israel?"): the answer is usually the words quoted.
-        about_headline: The question asks about the headline or title ("What does the headline
-            say about ...?"): the answer is in a document's first line. "headline" and "title"
-            are then not among ``terms``, as the headline does not contain them.
+        about_headline: The question asks about the headline ("What does the headline say
+            about ...?", "the title of the article"): the answer is in a document's first line.
+            Those words are then not among ``terms``, as the headline does not contain them.
     """
 
     text: str
