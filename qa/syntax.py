@@ -183,7 +183,7 @@ def _fill(gap: Gap, token: Token) -> tuple[int, int] | None:
         if _child(token, ("nsubjpass",)) is not None:
             # Passive: "a speech that was interrupted with chants" -> "chants".
             for child in token.children:
-                if child.dep_ in ("agent", "prep") and child.lower_ in ("by", "with"):
+                if child.dep_ == "prep" and child.lower_ in ("by", "with"):  # an "agent" was taken above
                     target = _child(child, ("pobj",))
                     if target is not None:
                         return _subtree(target)
@@ -273,12 +273,14 @@ class Parser:
         # A parsed sentence holds about 30 KB (measured on SQuAD text): 1,024 of them, about 30 MB,
         # cover the sentences the reader looks at in several articles.
         self.parse = functools.lru_cache(maxsize=1024)(self._parse)
+        # The reader asks for a question's gap while ranking sentences and again for the span.
+        self.gap = functools.lru_cache(maxsize=1024)(self._gap)
 
     def _parse(self, text: str) -> Doc:
         with self._lock:
             return self._nlp(text)
 
-    def gap(self, question: str) -> Gap | None:
+    def _gap(self, question: str) -> Gap | None:
         """The gap of ``question`` (see :func:`find_gap`)."""
         # "According to Rouhani, what would ...": the parser attaches "what" to the preamble.
         _, comma, rest = question.rpartition(", ")
