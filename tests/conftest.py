@@ -9,9 +9,14 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
+
+if TYPE_CHECKING:
+    from qa.assistant import Assistant
+    from qa.reader import Reader
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "000_625ade51590f5890.txt"
@@ -45,6 +50,14 @@ class HashEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return len(text.split()) + 2
+
+
+def assistant_over(text: str, *, reader: Reader | str | None = None, name: str = "doc.txt") -> Assistant:
+    """An ``Assistant`` over one in-memory document, embedded by :class:`HashEmbedder` (no model load)."""
+    from index.documents import make_document
+    from qa.assistant import Assistant
+
+    return Assistant.from_documents([make_document(name, text)], embedder=HashEmbedder(), reader=reader)
 
 
 def run_cli(*args: str, home: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

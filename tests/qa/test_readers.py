@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from index.documents import make_document
 from qa.assistant import Assistant, make_reader
 from qa.config import Settings
 from qa.errors import ConfigError
-from tests.conftest import HashEmbedder
+from tests.conftest import assistant_over
 
 TEXT = (
     "The harbour bridge in Velmora reopened on Monday after two years of repairs.\n\n"
@@ -17,9 +16,8 @@ TEXT = (
 
 
 def test_sentence_only_answers_with_the_whole_cited_sentence() -> None:
-    document = make_document("bridge.txt", TEXT)
-    spans = Assistant.from_documents([document], embedder=HashEmbedder(), reader="sentence")
-    whole = Assistant.from_documents([document], embedder=HashEmbedder(), reader="sentence-only")
+    spans = assistant_over(TEXT, reader="sentence")
+    whole = assistant_over(TEXT, reader="sentence-only")
     short, long = spans.answer("When did the bridge reopen?"), whole.answer("When did the bridge reopen?")
     assert short.text == "Monday" and short.reader == "sentence"
     assert long.citation is not None and long.text == long.citation.sentence and long.reader == "sentence-only"
@@ -44,7 +42,7 @@ ARTICLE = (
 
 @pytest.fixture(scope="module")
 def article() -> Assistant:
-    return Assistant.from_documents([make_document("news.txt", ARTICLE)], embedder=HashEmbedder())
+    return assistant_over(ARTICLE)
 
 
 @pytest.mark.parametrize(
@@ -72,7 +70,7 @@ def test_headline_questions_read_the_first_line() -> None:
         "Mayor says bridge repairs came in under budget\n\n"
         "The mayor said on Monday that the bridge repairs cost less than the council had feared.\n"
     )
-    assistant = Assistant.from_documents([make_document("bridge.txt", text)], embedder=HashEmbedder())
+    assistant = assistant_over(text)
     answer = assistant.answer("What does the headline say about the bridge repairs?")
     assert answer.citation is not None and answer.citation.start == 0
     assert answer.text == "came in under budget"
@@ -80,7 +78,7 @@ def test_headline_questions_read_the_first_line() -> None:
 
 def test_answers_that_restate_the_question_lose() -> None:
     text = 'The mayor called the plan "a new plan" at first and "a costly mistake" later.\n'
-    assistant = Assistant.from_documents([make_document("plan.txt", text)], embedder=HashEmbedder())
+    assistant = assistant_over(text)
     # "a new plan" stands nearer the question's words but half of it is the question's own word
     assert assistant.answer("What did the mayor call the plan?").text == "a costly mistake"
 
@@ -88,9 +86,6 @@ def test_answers_that_restate_the_question_lose() -> None:
 def test_short_descriptions_can_be_switched_off() -> None:
     from qa.reader import SentenceReader
 
-    document = make_document("news.txt", ARTICLE)
-    whole = Assistant.from_documents(
-        [document], embedder=HashEmbedder(), reader=SentenceReader(short_descriptions=False)
-    )
+    whole = assistant_over(ARTICLE, reader=SentenceReader(short_descriptions=False))
     answer = whole.answer("What will the United States place on Iran?")
     assert answer.citation is not None and answer.text == answer.citation.sentence

@@ -8,11 +8,10 @@ import sys
 
 import pytest
 
-from index.documents import make_document
 from qa import syntax
 from qa.assistant import Assistant
 from qa.reader import SentenceReader
-from tests.conftest import ROOT, HashEmbedder
+from tests.conftest import ROOT, assistant_over
 
 
 @pytest.fixture(scope="module")
@@ -147,9 +146,8 @@ ARTICLE = (
 
 
 def test_reader_uses_the_parse_and_can_do_without() -> None:
-    document = make_document("bridge.txt", ARTICLE)
-    parsed = Assistant.from_documents([document], embedder=HashEmbedder())
-    plain = Assistant.from_documents([document], embedder=HashEmbedder(), reader=SentenceReader(parser=None))
+    parsed = assistant_over(ARTICLE)
+    plain = assistant_over(ARTICLE, reader=SentenceReader(parser=None))
     question = "What did the firm repair the bridge with?"
     with_parse, without = parsed.answer(question), plain.answer(question)
     assert with_parse.text == "steel"  # the parse attaches "from Sweden" to "repaired"
@@ -176,10 +174,9 @@ def test_quotes_go_to_the_speaker_not_to_whoever_is_mentioned() -> None:
         "Rouhani joined Khamenei in striking a defiant tone, warning the U.S. that the killing would lead to reprisals.\n\n"
         "Khamenei said the strikes were a slap in the face.\n"
     )
-    document = make_document("speech.txt", text)
-    answer = Assistant.from_documents([document], embedder=HashEmbedder()).answer("What did Khamenei say?")
+    answer = assistant_over(text).answer("What did Khamenei say?")
     assert answer.text == "the strikes were a slap in the face"
-    plain = Assistant.from_documents([document], embedder=HashEmbedder(), reader=SentenceReader(parser=None))
+    plain = assistant_over(text, reader=SentenceReader(parser=None))
     assert plain.answer("What did Khamenei say?").text != answer.text  # word rules take the mention
 
 
@@ -190,12 +187,11 @@ def test_the_sentence_that_defines_x_answers_who_is_x() -> None:
         "The city's mayor spoke about the city's mayor race and the mayor's budget on Monday.\n\n"
         "The city's mayor, Ana Ruiz, opened the bridge.\n"
     )
-    document = make_document("city.txt", text)
     question = "Who is the city's mayor?"
-    answer = Assistant.from_documents([document], embedder=HashEmbedder()).answer(question)
+    answer = assistant_over(text).answer(question)
     assert answer.text == "Ana Ruiz"
     no_bonus = SentenceReader(weights=ReaderWeights(definition=0.0))
-    other = Assistant.from_documents([document], embedder=HashEmbedder(), reader=no_bonus).answer(question)
+    other = assistant_over(text, reader=no_bonus).answer(question)
     assert other.citation is not None and other.citation.sentence.startswith("The city's mayor spoke")
 
 
@@ -208,7 +204,7 @@ SPEECH = (
 
 @pytest.fixture(scope="module")
 def speech() -> Assistant:
-    return Assistant.from_documents([make_document("speech.txt", SPEECH)], embedder=HashEmbedder())
+    return assistant_over(SPEECH)
 
 
 def test_a_bare_quote_goes_on_with_the_last_speaker(speech: Assistant) -> None:
