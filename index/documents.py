@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
-from index.sentences import blocks, split_sentences
-from qa.errors import (
+from index.errors import (
     DocumentNotFoundError,
     DocumentTooLargeError,
     EmptyDocumentError,
     NoDocumentsError,
     UnreadableDocumentError,
 )
+from index.sentences import blocks, split_sentences
 
 logger = logging.getLogger(__name__)
 

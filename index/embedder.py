@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
-from qa.errors import ConfigError, ModelLoadError
+from index.errors import ConfigError, ModelLoadError
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.errors import ModelLoadError
+from index.errors import ModelLoadError
 
 _MODULES = [
     "sentence_transformers.models.Transformer",

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from index.documents import Document
-from qa.errors import ConfigError
+from index.errors import ConfigError
 
 TokenCounter = Callable[[str], int]
 

@@ -8,7 +8,10 @@ On disk an index is one directory::
     corpus.<gen>.json          documents' text, sentence and passage spans
     passages.<gen>.faiss       FAISS inner-product index of passage vectors
                                (flat, IVF or HNSW: see index/vector_index.py)
-    sentences.<gen>.npy        sentence vectors (float32), for the reader
+
+Only passages are embedded: the reader reads passage text, so sentences need
+their spans, not vectors (format 1 also stored sentence vectors, which halved
+build speed; a format-1 index is rebuilt).
 
 Large files (``MMAP_MIN_BYTES`` and up) are memory-mapped on load, not read
 into memory; files are streamed to disk and hashed as they are written.
@@ -43,6 +46,7 @@ import numpy as np
 
 from index.documents import Document, Sentence
 from index.embedder import Embedder
+from index.errors import IndexCorruptError, IndexNotFoundError, ModelMismatchError
 from index.passages import Passage, count_cl100k, make_passages
 from index.vector_index import (
     DEFAULT_SEARCH,
@@ -52,11 +56,10 @@ from index.vector_index import (
     deserialize_vector_index,
     open_vector_index,
 )
-from qa.errors import IndexCorruptError, IndexNotFoundError, ModelMismatchError
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 
 
@@ -115,11 +118,10 @@ class Manifest:
 
 @dataclass(frozen=True, eq=False)
 class PassageIndex:
-    """A loaded index: the corpus, its passages and sentences, and their vectors.
+    """A loaded index: the corpus, its passages and sentences, and the passage vectors.
 
     ``sentences`` and ``passages`` are corpus-wide lists; ``Passage.sentence_ids``
-    index into ``sentences``, and row ``i`` of ``sentence_vectors`` belongs to
-    ``sentences[i]``.
+    index into ``sentences``.
     """
 
     manifest: Manifest
@@ -127,7 +129,6 @@ class PassageIndex:
     sentences: tuple[Sentence, ...]
     passages: tuple[Passage, ...]
     faiss_index: Any
-    sentence_vectors: np.ndarray
 
     @functools.cached_property
     def _by_path(self) -> dict[str, tuple[Document, int]]:
@@ -169,7 +170,7 @@ def build_index(
     search: SearchSettings = DEFAULT_SEARCH,
     show_progress: bool = False,
 ) -> PassageIndex:
-    """Cut documents into passages and embed passages and sentences.
+    """Cut documents into passages and embed the passages.
 
     Nothing is written to disk; see :func:`save_index`.
     """
@@ -183,9 +184,8 @@ def build_index(
     )
     sentences = tuple(s for d in documents for s in d.sentences)
     if show_progress:
-        logger.info("embedding %d passages and %d sentences", len(passages), len(sentences))
+        logger.info("embedding %d passages", len(passages))
     vectors = embedder.encode([p.text for p in passages], show_progress=show_progress)
-    sentence_vectors = embedder.encode([s.text for s in sentences], show_progress=show_progress)
     # Inner product equals cosine similarity on the normalised vectors the embedder returns.
     faiss_index, kind, params = build_vector_index(vectors.reshape(-1, embedder.dimension), search)
     manifest = Manifest(
@@ -200,7 +200,7 @@ def build_index(
         search_settings=search,
         index_params=params,
     )
-    return PassageIndex(manifest, tuple(documents), sentences, tuple(passages), faiss_index, sentence_vectors)
+    return PassageIndex(manifest, tuple(documents), sentences, tuple(passages), faiss_index)
 
 
 def _sha256(data: bytes) -> str:
@@ -291,7 +291,6 @@ def save_index(index: PassageIndex, directory: str | Path) -> Manifest:
             index.faiss_index,
             faiss.PyCallbackIOWriter(sink.write),  # type: ignore[attr-defined]
         ),
-        f"sentences.{generation}.npy": lambda sink: np.save(sink, index.sentence_vectors, allow_pickle=False),
     }
     with _locked(target):
         try:
@@ -394,12 +393,6 @@ def load_index(directory: str | Path, *, model: str | None = None) -> PassageInd
     _, corpus_data = _verified(root, manifest, "corpus.", mappable=False)
     assert corpus_data is not None  # read whole: JSON is parsed whole
     corpus = json.loads(corpus_data.decode("utf-8"))
-    vectors_path, vectors_data = _verified(root, manifest, "sentences.")
-    vectors = (
-        np.load(io.BytesIO(vectors_data), allow_pickle=False)
-        if vectors_data is not None
-        else np.load(vectors_path, mmap_mode="r", allow_pickle=False)
-    )
     faiss_path, faiss_data = _verified(root, manifest, "passages.")
     try:
         if faiss_data is not None:
@@ -427,14 +420,12 @@ def load_index(directory: str | Path, *, model: str | None = None) -> PassageInd
     )
     counts_ok = (
         len(passages) == manifest.passages == faiss_index.ntotal
-        and len(all_sentences) == manifest.sentences == vectors.shape[0]
+        and len(all_sentences) == manifest.sentences
         and faiss_index.d == manifest.dimension
-        and vectors.ndim == 2
-        and vectors.shape[1] == manifest.dimension
     )
     if not counts_ok:
         raise IndexCorruptError(f"{directory}: vector and text counts disagree; rebuild with `qa index`")
-    return PassageIndex(manifest, documents, tuple(all_sentences), passages, faiss_index, vectors)
+    return PassageIndex(manifest, documents, tuple(all_sentences), passages, faiss_index)
 
 
 def is_current(

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.errors import ConfigError
+from index.errors import ConfigError
 
 KINDS = ("auto", "flat", "ivf", "hnsw")
 FLAT_MAX_PASSAGES = 50_000  # auto: exact search up to here

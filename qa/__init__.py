@@ -40,7 +40,8 @@ if TYPE_CHECKING:
     from qa.assistant import Assistant, answer
     from qa.config import Settings
     from qa.evaluation import Report, evaluate
-    from qa.reader import Reader, SentenceReader
+    from qa.extractive import ExtractiveReader
+    from qa.reader import Candidate, Reader, Reading, SentenceOnlyReader
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
@@ -50,13 +51,17 @@ _LAZY = {
     "evaluate": "qa.evaluation",
     "Report": "qa.evaluation",
     "Settings": "qa.config",
+    "Candidate": "qa.reader",
+    "ExtractiveReader": "qa.extractive",
     "Reader": "qa.reader",
-    "SentenceReader": "qa.reader",
+    "Reading": "qa.reader",
+    "SentenceOnlyReader": "qa.reader",
 }
 
 __all__ = [
     "Answer",
     "Assistant",
+    "Candidate",
     "Citation",
     "ConfigError",
     "DocumentError",
@@ -64,6 +69,7 @@ __all__ = [
     "DocumentTooLargeError",
     "EmptyDocumentError",
     "EmptyQuestionError",
+    "ExtractiveReader",
     "IndexCorruptError",
     "IndexNotFoundError",
     "IndexStoreError",
@@ -74,8 +80,9 @@ __all__ = [
     "QuestionError",
     "QuestionTooLongError",
     "Reader",
+    "Reading",
     "Report",
-    "SentenceReader",
+    "SentenceOnlyReader",
     "Settings",
     "Span",
     "TestSetError",

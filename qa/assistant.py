@@ -10,14 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.documents import Document, load_documents
+from index.documents import Document, Sentence, load_documents
 from index.embedder import Embedder, load_embedder, resolve_model
 from index.store import PassageIndex, build_index, is_current, load_index, read_manifest, save_index
 from qa.config import Settings, bundled_documents
 from qa.errors import ConfigError, IndexNotFoundError, IndexStoreError, NoDocumentsError
 from qa.question import check_question
-from qa.reader import Reader, SentenceReader
-from qa.result import Answer
+from qa.reader import Candidate, Reader, Reading, SentenceOnlyReader
+from qa.result import Answer, Citation, Span
 from qa.retriever import HybridRetriever, Retrieval
 
 logger = logging.getLogger(__name__)
@@ -35,24 +35,34 @@ class Trace:
 def make_reader(spec: Reader | str | None, settings: Settings) -> Reader:
     """Turn a reader spec into a reader.
 
-    ``None`` means ``settings.reader``; ``"sentence"`` is the offline default;
-    ``"sentence-only"`` answers with the whole cited sentence (a baseline);
-    ``"transformers:<model>"`` runs a Hugging Face extractive QA model.
+    ``None`` means ``settings.reader``. ``"trained"`` is the bundled trained
+    model (the default), ``"trained:<folder>"`` another folder exported by
+    ``qa export-reader``, ``"sentence-only"`` answers with the whole sentence
+    that shares most words with the question (a baseline with no model), and
+    ``"transformers:<model>"`` runs any Hugging Face extractive QA model.
     """
     spec = settings.reader if spec is None else spec
     if not isinstance(spec, str):
         return spec
-    if spec == "sentence":
-        return SentenceReader(abstain_below=settings.abstain_below)
     if spec == "sentence-only":
-        return SentenceReader(abstain_below=settings.abstain_below, whole_sentence=True)
-    if spec.startswith("transformers:") and len(spec) > len("transformers:"):
-        from qa.transformers_reader import TransformersReader
+        return SentenceOnlyReader()
+    if spec == "trained" or spec.startswith("trained:"):
+        from qa.extractive import BUNDLED_READER, load_reader
 
-        return TransformersReader(spec.split(":", 1)[1], abstain_below=settings.abstain_below)
+        return load_reader(spec.split(":", 1)[1] if ":" in spec else BUNDLED_READER)
+    if spec.startswith("transformers:") and len(spec) > len("transformers:"):
+        from qa.extractive import ExtractiveReader
+
+        return ExtractiveReader.from_transformers(spec.split(":", 1)[1])
     raise ConfigError(
-        f"unknown reader {spec!r}; use 'sentence', 'sentence-only' or 'transformers:<model name or path>'"
+        f"unknown reader {spec!r}; use 'trained', 'trained:<folder>', 'sentence-only' "
+        "or 'transformers:<model name or path>'"
     )
+
+
+def cite(sentence: Sentence) -> Citation:
+    """The citation of a sentence: its document, exact text and offsets."""
+    return Citation(document=sentence.document, sentence=sentence.text, start=sentence.start, end=sentence.end)
 
 
 class Assistant:
@@ -213,25 +223,54 @@ class Assistant:
             ('Qom', True)
         """
         question = self.check_question(question)
-        retrieval = self.retriever.retrieve(question)
-        return self.reader.read(question, retrieval, self.index)
+        return self.respond(question, self.retriever.retrieve(question))
+
+    @property
+    def threshold(self) -> float:
+        """The confidence under which the assistant abstains: the settings' override, else the reader's own."""
+        return self.reader.threshold if self.settings.abstain_below is None else self.settings.abstain_below
+
+    def read(self, question: str, retrieval: Retrieval) -> Reading:
+        """What the reader proposes for the retrieved passages."""
+        return self.reader.read(question, [p.passage for p in retrieval.passages], self.index.sentences)
+
+    def respond(self, question: str, retrieval: Retrieval, reading: Reading | None = None) -> Answer:
+        """Turn the reader's best candidate into an answer, or abstain below the threshold."""
+        reading = reading or self.read(question, retrieval)
+        best = reading.best
+        if best is None or best.confidence < self.threshold or best.end <= best.start:
+            confidence = best.confidence if best else 0.0
+            return Answer(question=question, text=None, citations=(), confidence=confidence, reader=self.reader.name)
+        return self.build_answer(question, best)
+
+    def build_answer(self, question: str, candidate: Candidate) -> Answer:
+        """The answer text, verbatim, and every sentence the span touches, with exact offsets."""
+        passage = candidate.passage
+        sentences = [self.index.sentences[i] for i in passage.sentence_ids]
+        cited = [s for s in sentences if s.start < candidate.end and candidate.start < s.end]
+        text = self.index.document(passage.document).text
+        return Answer(
+            question=question,
+            text=text[candidate.start : candidate.end],
+            citations=tuple(cite(s) for s in cited),
+            confidence=candidate.confidence,
+            offset=Span(candidate.start, candidate.end),
+            reader=self.reader.name,
+        )
 
     def trace(self, question: str) -> Trace:
         """Answer and keep what led there: the retrieved passages and the time taken."""
         question = self.check_question(question)
         start = time.perf_counter()
         retrieval = self.retriever.retrieve(question)
-        result = self.reader.read(question, retrieval, self.index)
+        result = self.respond(question, retrieval)
         return Trace(answer=result, retrieval=retrieval, seconds=time.perf_counter() - start)
 
     def answer_many(self, questions: Sequence[str]) -> list[Answer]:
         """Answer several questions, embedding them in one batch."""
         checked = [self.check_question(q) for q in questions]
         vectors = self.embedder.encode(checked)
-        return [
-            self.reader.read(q, self.retriever.retrieve(q, vector), self.index)
-            for q, vector in zip(checked, vectors, strict=True)
-        ]
+        return [self.respond(q, self.retriever.retrieve(q, vector)) for q, vector in zip(checked, vectors, strict=True)]
 
 
 def _load_or_build(

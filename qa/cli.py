@@ -150,6 +150,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         corpus=args.corpus or None,
         settings=_settings(args),
         threshold=args.threshold,
+        paragraphs=args.paragraphs,
         show_progress=not args.json or sys.stderr.isatty(),
     )
     if args.out:
@@ -162,9 +163,76 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_reader(args: argparse.Namespace) -> int:
+    try:
+        from qa.train.trainer import DataSpec, TrainConfig, train
+    except ImportError as exc:  # torch and transformers are the "train" extra
+        raise QAError(
+            f"training needs torch and transformers ({exc}); install them: pip install -e '.[train]'"
+        ) from None
+    from index.embedder import resolve_model
+
+    _quiet_libraries()
+    import logging
+
+    logging.getLogger("qa.train").setLevel(logging.INFO)
+    config = TrainConfig(
+        data=tuple(DataSpec.parse(d) for d in args.data),
+        base_model=resolve_model(args.base_model)[1],
+        hold_out_from=args.hold_out_from,
+        hold_out_articles=args.hold_out_articles,
+        max_length=args.max_length,
+        stride=args.stride,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        learning_rate=args.lr,
+        negatives=args.negatives,
+        seed=args.seed,
+        bf16=not args.no_bf16,
+        checkpoint_every=args.checkpoint_every,
+    )
+    for spec in config.data:
+        if not Path(spec.path).is_file():
+            raise QAError(f"{spec.path}: no such training file")
+    record = train(config, args.out, resume=args.resume, max_steps=args.max_steps)
+    print(json.dumps({k: record[k] for k in ("steps", "windows_trained", "train_seconds", "windows_per_second")}))
+    print(f"model written to {Path(args.out) / 'model'}; export it with: qa export-reader {Path(args.out) / 'model'}")
+    return 0
+
+
+def cmd_export_reader(args: argparse.Namespace) -> int:
+    try:
+        from qa.train.export import export_reader
+    except ImportError as exc:
+        raise QAError(f"exporting needs the [train] extra ({exc}); install it: pip install -e '.[train]'") from None
+    _quiet_libraries()
+    out = export_reader(args.model_dir, args.out, quantize=not args.fp32)
+    size = sum(f.stat().st_size for f in out.iterdir() if f.is_file())
+    print(f"exported to {out} ({size / 1e6:.1f} MB); calibrate it with: qa calibrate-reader {out} --data FILE")
+    return 0
+
+
+def cmd_calibrate_reader(args: argparse.Namespace) -> int:
+    from qa.train.calibrate import calibrate
+
+    _quiet_libraries()
+    articles = args.articles
+    if not articles:
+        try:
+            record = json.loads((Path(args.folder) / "training.json").read_text(encoding="utf-8"))
+            articles = record["data"]["held_out_articles"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise QAError(f"name the held-out articles with --articles ({args.folder}/training.json: {exc})") from None
+    if not articles:
+        raise QAError("no held-out articles to calibrate on; name them with --articles")
+    result = calibrate(args.folder, args.data, articles, top_k=args.top_k, plot=args.plot)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
 READER_HELP = (
-    '"sentence" (default, offline), "sentence-only" (whole sentences, a baseline) '
-    'or "transformers:<QA model name or path>"'
+    '"trained" (default: the bundled model), "trained:<folder>", "sentence-only" (whole sentences, '
+    'a baseline) or "transformers:<QA model folder or name>"'
 )
 
 
@@ -214,7 +282,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_eval.add_argument("--corpus", nargs="+", metavar="PATH", help="documents for questions without one")
     p_eval.add_argument("--json", action="store_true", help="print the aggregate metrics as one JSON object")
     p_eval.add_argument("--out", metavar="DIR", help="write results.jsonl, metrics.json, report.md, plot.png")
-    p_eval.add_argument("--threshold", type=float, help="abstention threshold to score at (default 0.5)")
+    p_eval.add_argument("--threshold", type=float, help="abstention threshold to score at (default: the reader's own)")
+    p_eval.add_argument(
+        "--paragraphs",
+        action="store_true",
+        help="SQuAD sets: read each question's own paragraph instead of retrieving (SQuAD's published setting)",
+    )
     p_eval.add_argument("--top-k", type=int, help="passages to retrieve (default 5)")
     p_eval.add_argument("--model", help="embedding model name or path")
     p_eval.add_argument("--reader", help=READER_HELP)
@@ -227,6 +300,45 @@ def build_parser() -> argparse.ArgumentParser:
     p_serve.add_argument("--model", help="embedding model name or path (default: bundled all-MiniLM-L6-v2)")
     p_serve.add_argument("--reader", help=READER_HELP)
     p_serve.set_defaults(func=cmd_serve)
+
+    p_train = sub.add_parser(
+        "train-reader",
+        help="fine-tune an extractive QA reader on SQuAD-format data (needs the [train] extra)",
+        description="Checkpoints and the trained model go to --out; keep it outside the repository.",
+    )
+    p_train.add_argument("--data", nargs="+", required=True, metavar="FILE[@N]", help="SQuAD JSON files; @N samples N")
+    p_train.add_argument("--out", required=True, metavar="DIR", help="checkpoints and the trained model")
+    p_train.add_argument("--base-model", default="sentence-transformers/all-MiniLM-L6-v2", help="starting weights")
+    p_train.add_argument("--hold-out-from", metavar="FILE", help="hold out whole articles of this file for dev")
+    p_train.add_argument("--hold-out-articles", type=int, default=5, help="how many articles to hold out")
+    p_train.add_argument("--max-length", type=int, default=256, help="tokens per window")
+    p_train.add_argument("--stride", type=int, default=96, help="tokens shared by neighbouring windows")
+    p_train.add_argument("--batch-size", type=int, default=32)
+    p_train.add_argument("--epochs", type=float, default=1.0)
+    p_train.add_argument("--lr", type=float, default=1e-4)
+    p_train.add_argument("--negatives", type=float, default=0.2, help="document-level negatives per question")
+    p_train.add_argument("--seed", type=int, default=13)
+    p_train.add_argument("--no-bf16", action="store_true", help="train in fp32 even where bf16 is available")
+    p_train.add_argument("--checkpoint-every", type=int, default=200, metavar="STEPS")
+    p_train.add_argument("--max-steps", type=int, help="stop early (probes)")
+    p_train.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint")
+    p_train.set_defaults(func=cmd_train_reader)
+
+    p_export = sub.add_parser("export-reader", help="export a trained QA model as int8 ONNX with its tokenizer")
+    p_export.add_argument("model_dir", metavar="MODEL_DIR", help="the model folder that train-reader wrote")
+    p_export.add_argument("--out", required=True, metavar="FOLDER", help="the reader folder to write")
+    p_export.add_argument("--fp32", action="store_true", help="keep float32 weights (about 90 MB) instead of int8")
+    p_export.set_defaults(func=cmd_export_reader)
+
+    p_cal = sub.add_parser(
+        "calibrate-reader", help="fit a reader folder's confidence and threshold on held-out SQuAD articles"
+    )
+    p_cal.add_argument("folder", metavar="FOLDER", help="a reader folder written by export-reader")
+    p_cal.add_argument("--data", required=True, metavar="FILE", help="the SQuAD file the articles come from")
+    p_cal.add_argument("--articles", nargs="*", help="article titles (default: the held-out ones in training.json)")
+    p_cal.add_argument("--top-k", type=int, default=5, help="passages retrieved per question (default 5)")
+    p_cal.add_argument("--plot", metavar="PNG", help="write the reliability plot here")
+    p_cal.set_defaults(func=cmd_calibrate_reader)
     return parser
 
 

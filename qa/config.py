@@ -39,8 +39,10 @@ class Settings:
         home: Folder for default index directories.
         passages: Passage size and overlap.
         top_k: Passages retrieved per question.
-        abstain_below: Confidence under which the reader says the text does not answer.
-        reader: ``"sentence"`` or ``"transformers:<model name or path>"``.
+        abstain_below: Confidence under which the assistant says the text does not answer;
+            ``None`` uses the reader's own threshold (the trained reader's is chosen on held-out data).
+        reader: ``"trained"`` (default), ``"trained:<folder>"``, ``"sentence-only"`` or
+            ``"transformers:<QA model folder or name>"``.
         max_question_chars: Longest question accepted.
         backend: How the embedding model runs; see :func:`index.embedder.load_embedder`.
         search: Which vector index to build; see :mod:`index.vector_index`.
@@ -50,8 +52,8 @@ class Settings:
     home: Path = field(default_factory=lambda: default_home({}))
     passages: PassageSettings = PassageSettings()
     top_k: int = 5
-    abstain_below: float = 0.5
-    reader: str = "sentence"
+    abstain_below: float | None = None
+    reader: str = "trained"
     max_question_chars: int = MAX_QUESTION_CHARS
     backend: str = "auto"
     search: SearchSettings = SearchSettings()
@@ -59,7 +61,7 @@ class Settings:
     def __post_init__(self) -> None:
         if self.top_k < 1:
             raise ConfigError(f"top_k must be at least 1, got {self.top_k}")
-        if not 0.0 <= self.abstain_below <= 1.0:
+        if self.abstain_below is not None and not 0.0 <= self.abstain_below <= 1.0:
             raise ConfigError(f"abstain_below must be in [0, 1], got {self.abstain_below}")
         if self.backend not in BACKENDS:
             raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
@@ -77,7 +79,7 @@ class Settings:
             model=env.get("QA_MODEL", DEFAULT_MODEL),
             home=default_home(env),
             top_k=k,
-            reader=env.get("QA_READER", "sentence"),
+            reader=env.get("QA_READER", "trained"),
             backend=env.get("QA_BACKEND", "auto"),
             search=SearchSettings(kind=env.get("QA_INDEX_TYPE", "auto")),
         )

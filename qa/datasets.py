@@ -37,6 +37,7 @@ class EvalQuestion:
         answers: Gold answers; empty when the document does not answer.
         supporting: Snippets that identify gold sentences (JSON Lines sets).
         gold_offsets: Character offsets of gold answers in the document (SQuAD sets).
+        paragraph: Where the question's own paragraph lies in the document (SQuAD sets).
     """
 
     id: str
@@ -44,6 +45,7 @@ class EvalQuestion:
     answers: tuple[str, ...]
     supporting: tuple[str, ...] = ()
     gold_offsets: tuple[int, ...] = ()
+    paragraph: tuple[int, int] | None = None
 
     @property
     def answerable(self) -> bool:
@@ -134,6 +136,7 @@ def _squad(file: Path, data: dict[str, Any]) -> list[EvalCorpus]:
                             question=str(qa["question"]),
                             answers=tuple(str(a["text"]) for a in answers),
                             gold_offsets=tuple(offset + int(a["answer_start"]) for a in answers),
+                            paragraph=(offset, offset + len(context)),
                         )
                     )
                 texts.append(context)

@@ -11,20 +11,25 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from index.documents import Document, Sentence
 from index.embedder import Embedder, load_embedder
-from qa.assistant import Assistant
+from index.passages import Passage
+from qa.assistant import Assistant, Trace, make_reader
 from qa.config import Settings
 from qa.datasets import EvalCorpus, EvalQuestion, load_test_set
 from qa.errors import TestSetError
 from qa.metrics import best_over_golds, percentile, supports
 from qa.reader import Reader
 from qa.result import Citation
+from qa.retriever import Retrieval, ScoredPassage
 
 
 @dataclass(frozen=True)
@@ -185,8 +190,31 @@ def gold_sentences(question: EvalQuestion, documents: Sequence[Document]) -> set
     return gold
 
 
+def _paragraph_trace(assistant: Assistant, question: EvalQuestion) -> Trace:
+    """Read only the paragraph that holds the question (SQuAD's own, paragraph-level setting)."""
+    if question.paragraph is None:
+        raise TestSetError(f"question {question.id}: paragraph-level scoring needs a SQuAD test set")
+    start, end = question.paragraph
+    document = assistant.index.documents[0]
+    ids = tuple(i for i, s in enumerate(assistant.index.sentences) if start <= s.start and s.end <= end)
+    passage = Passage(
+        id=-1, document=document.path, sentence_ids=ids, start=start, end=end, text=document.text[start:end]
+    )
+    began = time.perf_counter()
+    retrieval = Retrieval(question.question, np.zeros(0, dtype=np.float32), (ScoredPassage(passage, 1.0, 1.0, 0.0),))
+    answer = assistant.respond(question.question, retrieval)
+    return Trace(answer=answer, retrieval=retrieval, seconds=time.perf_counter() - began)
+
+
 def _run_corpus(
-    corpus: EvalCorpus, *, embedder: Embedder, settings: Settings, progress: Any, reader: Reader | None = None
+    corpus: EvalCorpus,
+    *,
+    embedder: Embedder,
+    settings: Settings,
+    reader: Reader,
+    threshold: float,
+    progress: Any,
+    paragraphs: bool = False,
 ) -> list[QuestionResult]:
     documents = corpus.load()
     never_abstain = dataclasses.replace(settings, abstain_below=0.0)
@@ -194,7 +222,7 @@ def _run_corpus(
     results = []
     for question in corpus.questions:
         gold = gold_sentences(question, documents)
-        trace = assistant.trace(question.question)
+        trace = _paragraph_trace(assistant, question) if paragraphs else assistant.trace(question.question)
         answer = trace.answer
         gold_rank = next(
             (
@@ -225,7 +253,7 @@ def _run_corpus(
             gold_rank=gold_rank,
             latency_ms=trace.seconds * 1000,
         )
-        results.append(apply_threshold(raw, settings.abstain_below))
+        results.append(apply_threshold(raw, threshold))
         if progress is not None:
             progress.update(1)
     return results
@@ -240,6 +268,7 @@ def evaluate(
     embedder: Embedder | None = None,
     reader: Reader | None = None,
     show_progress: bool = False,
+    paragraphs: bool = False,
 ) -> Report:
     """Answer every question of a test set and score the answers and citations.
 
@@ -247,20 +276,23 @@ def evaluate(
         path: A JSON Lines test set or a SQuAD v1.1/v2.0 JSON file.
         corpus: Documents for JSON Lines questions without a ``document`` (default: the bundled article).
         settings: Model, retrieval depth and default threshold.
-        threshold: Abstention threshold to score at (default: ``settings.abstain_below``).
+        threshold: Abstention threshold to score at (default: ``settings.abstain_below``,
+            else the reader's own).
         embedder: A loaded embedder to reuse.
-        reader: A reader object to evaluate instead of ``settings.reader``; give it an
-            abstention threshold of 0, as the threshold is applied here afterwards.
+        reader: A reader object to evaluate instead of ``settings.reader``.
         show_progress: Show a progress bar on stderr.
+        paragraphs: Give the reader only the paragraph that holds each question
+            (SQuAD sets; how SQuAD scores are published) instead of retrieving.
 
     Raises:
         TestSetError: The test set is malformed or contradicts its documents.
     """
     settings = settings or Settings.from_env()
-    if threshold is not None:
-        settings = dataclasses.replace(settings, abstain_below=threshold)
     corpora = load_test_set(path, corpus=corpus)
     embedder = embedder or load_embedder(settings.model, backend=settings.backend)
+    reader = make_reader(reader, settings)
+    if threshold is None:
+        threshold = reader.threshold if settings.abstain_below is None else settings.abstain_below
     total = sum(len(c.questions) for c in corpora)
     bar = None
     if show_progress:
@@ -271,12 +303,20 @@ def evaluate(
         results = [
             r
             for c in corpora
-            for r in _run_corpus(c, embedder=embedder, settings=settings, progress=bar, reader=reader)
+            for r in _run_corpus(
+                c,
+                embedder=embedder,
+                settings=settings,
+                reader=reader,
+                threshold=threshold,
+                progress=bar,
+                paragraphs=paragraphs,
+            )
         ]
     finally:
         if bar is not None:
             bar.close()
-    metrics = score(results, k=settings.top_k, threshold=settings.abstain_below)
+    metrics = score(results, k=settings.top_k, threshold=threshold)
     return Report(name=Path(path).name, metrics=metrics, results=tuple(results))
 
 

@@ -32,7 +32,6 @@ def test_roundtrip_keeps_everything(tmp_path: Path, hash_embedder: HashEmbedder)
     assert loaded.manifest == manifest == read_manifest(tmp_path)
     assert loaded.documents == index.documents
     assert loaded.sentences == index.sentences and loaded.passages == index.passages
-    np.testing.assert_array_equal(loaded.sentence_vectors, index.sentence_vectors)
     query = hash_embedder.encode(["Paris museums"])[0]
     assert loaded.search(query, 3) == index.search(query, 3)
     data = json.loads((tmp_path / "manifest.json").read_text())
@@ -74,7 +73,7 @@ def test_model_mismatch(tmp_path: Path, hash_embedder: HashEmbedder) -> None:
         load_index(tmp_path, model="sentence-transformers/all-MiniLM-L6-v2")
 
 
-@pytest.mark.parametrize("prefix", ["corpus.", "passages.", "sentences."])
+@pytest.mark.parametrize("prefix", ["corpus.", "passages."])
 @pytest.mark.parametrize("damage", ["flip", "truncate", "append", "delete"])
 def test_damaged_files_are_detected(tmp_path: Path, hash_embedder: HashEmbedder, prefix: str, damage: str) -> None:
     save_index(build(hash_embedder), tmp_path)
@@ -121,7 +120,7 @@ def test_failed_write_leaves_previous_index_usable(
     assert [d.path for d in loaded.documents] == ["a.txt"]
     save_index(new, tmp_path)  # the next write succeeds and cleans up
     assert [d.path for d in load_index(tmp_path).documents] == ["a.txt", "b.txt"]
-    assert len([p for p in tmp_path.iterdir() if not p.name.startswith(".")]) == 4
+    assert len([p for p in tmp_path.iterdir() if not p.name.startswith(".")]) == 3
 
 
 WRITER = """

@@ -1,27 +1,86 @@
-"""Reader specs: the default span reader against the whole-sentence baseline."""
+"""Readers and the assistant's side of reading: specs, decoding, abstention, citations, the shipped model."""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
 import pytest
 
-from qa.assistant import Assistant, make_reader
+from index.documents import Sentence
+from index.passages import Passage
+from qa.assistant import make_reader
 from qa.config import Settings
-from qa.errors import ConfigError
+from qa.decoding import best_window_span
+from qa.errors import ConfigError, ModelLoadError
+from qa.extractive import BUNDLED_READER, ExtractiveReader, load_reader
+from qa.reader import Candidate, Reading, SentenceOnlyReader
 from tests.conftest import assistant_over
 
 TEXT = (
     "The harbour bridge in Velmora reopened on Monday after two years of repairs.\n\n"
-    "Engineer Dana Whitcombe said the new cables would last a century.\n"
+    "Engineer Dana Whitcombe said the new cables would last a century. She thanked the crews.\n"
 )
 
 
-def test_sentence_only_answers_with_the_whole_cited_sentence() -> None:
-    spans = assistant_over(TEXT, reader="sentence")
-    whole = assistant_over(TEXT, reader="sentence-only")
-    short, long = spans.answer("When did the bridge reopen?"), whole.answer("When did the bridge reopen?")
-    assert short.text == "Monday" and short.reader == "sentence"
-    assert long.citation is not None and long.text == long.citation.sentence and long.reader == "sentence-only"
-    assert long.citation == short.citation and long.confidence == short.confidence  # same evidence, same abstention
+class FixedReader:
+    """Proposes one fixed document span with a fixed confidence (to test the assistant's side)."""
+
+    name = "fixed"
+
+    def __init__(self, start: int, end: int, confidence: float, threshold: float = 0.5) -> None:
+        self.span, self.confidence, self.threshold = (start, end), confidence, threshold
+
+    def read(self, question: str, passages: Sequence[Passage], sentences: Sequence[Sentence]) -> Reading:
+        passage = next(p for p in passages if p.start <= self.span[0] and self.span[1] <= p.end)
+        return Reading((Candidate(passage, *self.span, 3.0, 1.0, self.confidence),))
+
+
+def test_best_window_span_respects_context_order_and_length() -> None:
+    start = np.array([5.0, 0.0, 9.0, 1.0, 0.0, 8.0])
+    end = np.array([5.0, 0.0, 0.0, 7.0, 2.0, 0.0])
+    mask = np.array([False, False, True, True, True, True])  # token 1 is the question
+    span = best_window_span(start, end, mask, max_answer_tokens=5)
+    assert span is not None and (span.start_token, span.end_token, span.score, span.null_score) == (2, 3, 16.0, 10.0)
+    # one token at most: token 2 alone (9 + 0) beats token 3 (1 + 7) and token 5 (8 + 0)
+    span = best_window_span(start, end, mask, max_answer_tokens=1)
+    assert span is not None and (span.start_token, span.end_token, span.score) == (2, 2, 9.0)
+    assert best_window_span(start, end, np.zeros(6, dtype=bool)) is None
+
+
+def test_a_span_over_two_sentences_cites_both_with_exact_offsets() -> None:
+    start = TEXT.index("the new cables")
+    end = TEXT.index("thanked the crews") + len("thanked the crews")
+    assistant = assistant_over(TEXT, reader=FixedReader(start, end, 0.9))
+    answer = assistant.answer("What did the engineer say?")
+    assert answer.text == TEXT[start:end] and answer.offset is not None and answer.offset.start == start
+    assert [c.sentence for c in answer.citations] == [
+        "Engineer Dana Whitcombe said the new cables would last a century.",
+        "She thanked the crews.",
+    ]
+    assert all(TEXT[c.start : c.end] == c.sentence for c in answer.citations)
+    assert answer.reader == "fixed" and answer.confidence == 0.9
+
+
+def test_the_assistant_abstains_below_the_readers_own_threshold_or_the_override() -> None:
+    start = TEXT.index("Monday")
+    low = assistant_over(TEXT, reader=FixedReader(start, start + 6, 0.4, threshold=0.5))
+    answer = low.answer("When did the bridge reopen?")
+    assert answer.abstained and answer.citations == () and answer.confidence == 0.4
+    high = assistant_over(TEXT, reader=FixedReader(start, start + 6, 0.4, threshold=0.3))
+    assert high.answer("When did the bridge reopen?").text == "Monday"
+    high.settings = Settings(abstain_below=0.45)  # an explicit setting wins over the reader's
+    assert high.answer("When did the bridge reopen?").abstained
+
+
+def test_sentence_only_answers_with_the_whole_sentence_sharing_most_words() -> None:
+    assistant = assistant_over(TEXT, reader="sentence-only")
+    answer = assistant.answer("When did the harbour bridge reopen?")
+    assert answer.citation is not None and answer.text == answer.citation.sentence
+    assert answer.text.startswith("The harbour bridge") and answer.reader == "sentence-only"
+    assert isinstance(make_reader("sentence-only", Settings()), SentenceOnlyReader)
 
 
 def test_unknown_reader_spec_is_a_config_error() -> None:
@@ -29,63 +88,33 @@ def test_unknown_reader_spec_is_a_config_error() -> None:
         make_reader("sentences", Settings())
 
 
-ARTICLE = (
-    "Iranian President Hassan Rouhani joined Khamenei in striking a defiant tone on Wednesday.\n\n"
-    '"You cut his hand," he told the semi-official Fars news agency after a Cabinet meeting.\n\n'
-    "Iran fired more than a dozen ballistic missiles at two air bases overnight.\n\n"
-    'The crowd chanted "Death to America" during the speech.\n\n'
-    "There are no reports of casualties so far.\n\n"
-    "The United States will place new sanctions on Iran, Trump said.\n\n"
-    'Iran usually refers to Israel as the Zionist state and calls its allies a "resistance front."\n'
-)
+def test_the_shipped_reader_loads_passes_its_checksums_and_is_the_default() -> None:
+    reader = make_reader(None, Settings())
+    assert isinstance(reader, ExtractiveReader) and reader.name == "trained"
+    assert 0.0 < reader.threshold < 1.0
+    assert load_reader() is load_reader()  # loaded once per process
+    total = sum(f.stat().st_size for f in BUNDLED_READER.iterdir() if f.is_file())
+    assert total <= 30_000_000  # the repository's limit for weights
 
 
-@pytest.fixture(scope="module")
-def article() -> Assistant:
-    return assistant_over(ARTICLE)
+def test_a_damaged_reader_file_is_refused_with_a_clear_error(tmp_path: Path) -> None:
+    folder = tmp_path / "reader"
+    shutil.copytree(BUNDLED_READER, folder)
+    data = bytearray((folder / "model.onnx").read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (folder / "model.onnx").write_bytes(bytes(data))
+    with pytest.raises(ModelLoadError, match="damaged.*reinstall"):
+        ExtractiveReader.from_folder(folder)
+    (folder / "settings.json").write_text("{nope", encoding="utf-8")
+    with pytest.raises(ModelLoadError, match="not a reader folder"):
+        ExtractiveReader.from_folder(folder)
 
 
-@pytest.mark.parametrize(
-    ("question", "expected"),
-    [
-        ("What kind of missiles were fired?", "ballistic"),  # the word that qualifies the noun asked about
-        ("What kind of tone did Rouhani strike?", "defiant"),
-        ("Which news agency did Rouhani talk to?", "Fars"),  # the name beside the noun asked about
-        ("What did the crowd chant?", "Death to America"),  # a naming verb: the quoted words
-        ("What does Iran call Israel?", "the Zionist state"),  # ... or what X is referred to "as"
-        ("What will the United States place on Iran?", "new sanctions"),  # the phrase beside the question's words
-        ("Were there any casualties?", "There are no reports of casualties so far."),  # yes/no: the statement
-        # yes/no: the clause that settles it, without the "Trump said" around it
-        ("Will the United States place new sanctions on Iran?", "The United States will place new sanctions on Iran"),
-    ],
-)
-def test_description_questions_get_short_answers(article: Assistant, question: str, expected: str) -> None:
-    answer = article.answer(question)
-    assert answer.text == expected
-    assert answer.citation is not None and expected in answer.citation.sentence
-
-
-def test_headline_questions_read_the_first_line() -> None:
-    text = (
-        "Mayor says bridge repairs came in under budget\n\n"
-        "The mayor said on Monday that the bridge repairs cost less than the council had feared.\n"
-    )
-    assistant = assistant_over(text)
-    answer = assistant.answer("What does the headline say about the bridge repairs?")
-    assert answer.citation is not None and answer.citation.start == 0
-    assert answer.text == "came in under budget"
-
-
-def test_answers_that_restate_the_question_lose() -> None:
-    text = 'The mayor called the plan "a new plan" at first and "a costly mistake" later.\n'
-    assistant = assistant_over(text)
-    # "a new plan" stands nearer the question's words but half of it is the question's own word
-    assert assistant.answer("What did the mayor call the plan?").text == "a costly mistake"
-
-
-def test_short_descriptions_can_be_switched_off() -> None:
-    from qa.reader import SentenceReader
-
-    whole = assistant_over(ARTICLE, reader=SentenceReader(short_descriptions=False))
-    answer = whole.answer("What will the United States place on Iran?")
-    assert answer.citation is not None and answer.text == answer.citation.sentence
+def test_long_passages_are_read_whole_in_overlapping_windows() -> None:
+    reader = load_reader()
+    text = " ".join(f"Sentence number {i} names the colour teal." for i in range(200))
+    passage = Passage(0, "doc.txt", (0,), 0, len(text), text)
+    windows = reader.windows("Which colour?", [passage])
+    assert len(windows) > 3 and all(len(w.ids) <= reader.settings.max_length for w in windows)
+    covered = {i for w in windows for o in w.offsets if o is not None for i in range(*o)}
+    assert {i for i, ch in enumerate(text) if ch.isalnum()} <= covered  # no word is cut away

@@ -1,0 +1,202 @@
+"""SQuAD examples turned into token windows with exact answer labels.
+
+Every window is ``[CLS] question [SEP] context slice [SEP]``. The fast
+tokenizer's offsets map each context token to its characters, so an answer's
+characters map to exact start and end tokens, and back. Windows that do not
+hold the whole answer, unanswerable questions and document-level negatives
+(the question paired with another paragraph of its article) point at [CLS]
+(token 0), the SQuAD 2.0 convention for "no answer here".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qa.errors import TestSetError
+
+
+@dataclass(frozen=True)
+class Example:
+    """One question over one paragraph; ``answer_start`` is None when the paragraph does not answer."""
+
+    id: str
+    article: str
+    question: str
+    context: str
+    answer_start: int | None
+    answer_text: str
+
+    @property
+    def answerable(self) -> bool:
+        return self.answer_start is not None
+
+
+@dataclass(frozen=True)
+class Features:
+    """Token windows, each with its labels and the example it came from."""
+
+    input_ids: list[list[int]]
+    token_type_ids: list[list[int]]
+    start_positions: list[int]
+    end_positions: list[int]
+    example_index: list[int]
+    offsets: list[list[tuple[int, int] | None]]  # None for question and special tokens
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+
+def md5(path: str | Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_squad_paragraphs(path: str | Path) -> list[Example]:
+    """Read SQuAD v1.1 or v2.0 JSON, one example per question and its own paragraph.
+
+    Raises:
+        TestSetError: The file is missing or not SQuAD JSON.
+    """
+    file = Path(path)
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise TestSetError(f"{path}: cannot be read as SQuAD JSON ({exc})") from None
+    examples: list[Example] = []
+    try:
+        for a, article in enumerate(data["data"]):
+            title = f"{file.name}#{article.get('title', a)}"
+            for paragraph in article["paragraphs"]:
+                context = paragraph["context"]
+                for qa in paragraph["qas"]:
+                    answers = [] if qa.get("is_impossible") else qa.get("answers", [])
+                    first = answers[0] if answers else None
+                    examples.append(
+                        Example(
+                            id=str(qa["id"]),
+                            article=title,
+                            question=str(qa["question"]),
+                            context=context,
+                            answer_start=int(first["answer_start"]) if first else None,
+                            answer_text=str(first["text"]) if first else "",
+                        )
+                    )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise TestSetError(f"{path}: not SQuAD JSON ({exc!r})") from None
+    return examples
+
+
+def document_negatives(examples: Sequence[Example], ratio: float, *, seed: int) -> list[Example]:
+    """Pair questions with another paragraph of the same article, labelled no-answer.
+
+    At run time the reader reads retrieved passages that often do not hold the
+    answer, so it must learn to say so. ``ratio`` negatives per example.
+    A paragraph that happens to contain the answer text is skipped, so no
+    negative contradicts the text.
+    """
+    rng = random.Random(seed)
+    by_article: dict[str, list[str]] = {}
+    for example in examples:
+        contexts = by_article.setdefault(example.article, [])
+        if not contexts or contexts[-1] != example.context:
+            contexts.append(example.context)
+    chosen = [e for e in examples if rng.random() < ratio]
+    negatives: list[Example] = []
+    for example in chosen:
+        others = [c for c in by_article[example.article] if c != example.context]
+        if not others:
+            continue
+        context = rng.choice(others)
+        if example.answer_text and example.answer_text.lower() in context.lower():
+            continue
+        negatives.append(Example(example.id + "/neg", example.article, example.question, context, None, ""))
+    return negatives
+
+
+def build_features(
+    tokenizer: Any,
+    examples: Sequence[Example],
+    *,
+    max_length: int = 256,
+    stride: int = 96,
+    max_question_tokens: int = 64,
+) -> Features:
+    """Tokenise examples into sliding windows over their contexts and label each window.
+
+    Args:
+        tokenizer: A fast (Rust) BERT tokenizer from ``transformers``.
+        examples: Questions with their paragraphs.
+        max_length: Tokens per window, question and special tokens included.
+        stride: Tokens shared by consecutive windows of one context.
+        max_question_tokens: Longer questions are cut to this many tokens.
+    """
+    questions = [_clip_question(tokenizer, e.question, max_question_tokens) for e in examples]
+    encoded = tokenizer(
+        questions,
+        [e.context for e in examples],
+        truncation="only_second",
+        max_length=max_length,
+        stride=stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        padding=False,
+    )
+    features = Features([], [], [], [], [], [])
+    for w, offsets in enumerate(encoded["offset_mapping"]):
+        index = encoded["overflow_to_sample_mapping"][w]
+        sequence_ids = encoded.sequence_ids(w)
+        context_offsets = [tuple(o) if s == 1 else None for o, s in zip(offsets, sequence_ids, strict=True)]
+        start, end = label_window(examples[index], context_offsets)
+        features.input_ids.append(encoded["input_ids"][w])
+        features.token_type_ids.append(encoded["token_type_ids"][w])
+        features.start_positions.append(start)
+        features.end_positions.append(end)
+        features.example_index.append(index)
+        features.offsets.append(context_offsets)
+    return features
+
+
+def _clip_question(tokenizer: Any, question: str, max_tokens: int) -> str:
+    ids = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
+    if len(ids["input_ids"]) <= max_tokens:
+        return question
+    return question[: ids["offset_mapping"][max_tokens - 1][1]]
+
+
+def label_window(example: Example, offsets: Sequence[tuple[int, int] | None]) -> tuple[int, int]:
+    """The answer's first and last token in one window, or (0, 0) for [CLS] when it is not all there."""
+    if example.answer_start is None:
+        return 0, 0
+    first_char, end_char = example.answer_start, example.answer_start + len(example.answer_text)
+    context = [i for i, o in enumerate(offsets) if o is not None]
+    if not context:
+        return 0, 0
+    lo, hi = context[0], context[-1]
+    if not (offsets[lo][0] <= first_char and offsets[hi][1] >= end_char):  # type: ignore[index]
+        return 0, 0
+    start = lo
+    while start <= hi and offsets[start][0] <= first_char:  # type: ignore[index]
+        start += 1
+    end = hi
+    while end >= lo and offsets[end][1] >= end_char:  # type: ignore[index]
+        end -= 1
+    return start - 1, end + 1
+
+
+def split_articles(examples: Iterable[Example], held_out: Sequence[str]) -> tuple[list[Example], list[Example]]:
+    """Split by article (``file#title``), so no held-out paragraph is ever trained on."""
+    keep: list[Example] = []
+    out: list[Example] = []
+    names = set(held_out)
+    for example in examples:
+        (out if example.article in names else keep).append(example)
+    return keep, out

@@ -1,0 +1,375 @@
+"""Fine-tuning a BERT encoder into an extractive QA reader.
+
+The recipe: SQuAD-style windows (:mod:`qa.train.features`), AdamW with linear
+warm-up and decay, gradient clipping, a fixed seed, bf16 autocast on CPUs
+that have it (about 1.8x the fp32 speed on this project's 2-core machine),
+CUDA when present. Batches are drawn from length buckets, so padding stays
+small. It checkpoints every ``checkpoint_every`` steps (atomically: a new
+folder, then a rename), scores the held-out dev questions at each
+checkpoint, and resumes from the last checkpoint with ``resume=True``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import platform
+import random
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.decoding import best_window_span
+from qa.metrics import f1 as f1_score
+from qa.train.features import Example, Features, build_features, document_negatives, load_squad_paragraphs, md5
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """One training file and how many of its questions to use (all when ``limit`` is None)."""
+
+    path: str
+    limit: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> DataSpec:
+        """``FILE`` or ``FILE@N`` (a seeded sample of N questions)."""
+        path, _, limit = text.partition("@")
+        return cls(path, int(limit) if limit else None)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyper-parameters of one training run; all of them go into the model card."""
+
+    data: tuple[DataSpec, ...]
+    base_model: str
+    hold_out_from: str | None = None
+    hold_out_articles: int = 0
+    dev_questions: int = 400
+    negatives: float = 0.2
+    max_length: int = 256
+    stride: int = 96
+    batch_size: int = 32
+    epochs: float = 1.0
+    learning_rate: float = 1e-4
+    weight_decay: float = 0.01
+    warmup: float = 0.06
+    max_grad_norm: float = 1.0
+    seed: int = 13
+    bf16: bool = True
+    checkpoint_every: int = 200
+    max_answer_tokens: int = 30
+
+
+@dataclass
+class TrainState:
+    step: int = 0
+    curve: list[dict[str, float]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _sample(examples: list[Example], limit: int | None, seed: int) -> list[Example]:
+    if limit is None or limit >= len(examples):
+        return examples
+    chosen = sorted(random.Random(seed).sample(range(len(examples)), limit))
+    return [examples[i] for i in chosen]
+
+
+def load_training_data(config: TrainConfig) -> tuple[list[Example], list[Example], dict[str, Any]]:
+    """Read the training files, hold out whole articles for dev and calibration, add negatives.
+
+    Returns:
+        (train examples, held-out examples, a description of the data for the model card)
+    """
+    train: list[Example] = []
+    held: list[Example] = []
+    files: list[dict[str, Any]] = []
+    held_titles: list[str] = []
+    for spec in config.data:
+        examples = load_squad_paragraphs(spec.path)
+        if config.hold_out_from and Path(spec.path).resolve() == Path(config.hold_out_from).resolve():
+            titles = sorted({e.article for e in examples})
+            held_titles = sorted(random.Random(config.seed).sample(titles, config.hold_out_articles))
+            held = [e for e in examples if e.article in held_titles]
+            examples = [e for e in examples if e.article not in held_titles]
+        used = _sample(examples, spec.limit, config.seed)
+        train.extend(used)
+        files.append(
+            {
+                "file": Path(spec.path).name,
+                "md5": md5(spec.path),
+                "questions_used": len(used),
+                "unanswerable_used": sum(not e.answerable for e in used),
+                "questions_in_file": len(examples),
+            }
+        )
+    negatives = document_negatives(train, config.negatives, seed=config.seed)
+    description = {
+        "files": files,
+        "document_negatives": len(negatives),
+        "held_out_articles": held_titles,
+        "held_out_questions": len(held),
+    }
+    return train + negatives, held, description
+
+
+def _batches(lengths: Sequence[int], batch_size: int, seed: int) -> list[list[int]]:
+    """Shuffled batches of similar length: shuffle, sort within chunks of 50 batches, shuffle the batches."""
+    rng = random.Random(seed)
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    chunk = batch_size * 50
+    batches: list[list[int]] = []
+    for i in range(0, len(order), chunk):
+        part = sorted(order[i : i + chunk], key=lambda j: lengths[j])
+        batches.extend(part[k : k + batch_size] for k in range(0, len(part), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+def _collate(features: Features, ids: Sequence[int], pad_id: int) -> dict[str, Any]:
+    import torch
+
+    width = max(len(features.input_ids[i]) for i in ids)
+    input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
+    token_type_ids = torch.zeros((len(ids), width), dtype=torch.long)
+    attention_mask = torch.zeros((len(ids), width), dtype=torch.long)
+    for row, i in enumerate(ids):
+        n = len(features.input_ids[i])
+        input_ids[row, :n] = torch.tensor(features.input_ids[i])
+        token_type_ids[row, :n] = torch.tensor(features.token_type_ids[i])
+        attention_mask[row, :n] = 1
+    return {
+        "input_ids": input_ids,
+        "token_type_ids": token_type_ids,
+        "attention_mask": attention_mask,
+        "start_positions": torch.tensor([features.start_positions[i] for i in ids]),
+        "end_positions": torch.tensor([features.end_positions[i] for i in ids]),
+    }
+
+
+def predict_paragraphs(
+    model: Any, tokenizer: Any, examples: Sequence[Example], config: TrainConfig, device: str
+) -> list[tuple[str | None, float]]:
+    """The model's answer to each example over its own paragraph, with its margin over no-answer."""
+    import torch
+
+    features = build_features(tokenizer, examples, max_length=config.max_length, stride=config.stride)
+    best: list[tuple[float, str | None]] = [(-math.inf, None)] * len(examples)
+    model.eval()
+    with torch.no_grad():
+        for k in range(0, len(features), 64):
+            ids = list(range(k, min(k + 64, len(features))))
+            batch = _collate(features, ids, tokenizer.pad_token_id)
+            inputs = {n: batch[n].to(device) for n in ("input_ids", "token_type_ids", "attention_mask")}
+            out = model(**inputs)
+            starts = out.start_logits.float().cpu().numpy()
+            ends = out.end_logits.float().cpu().numpy()
+            for row, i in enumerate(ids):
+                offsets = features.offsets[i]
+                mask = np.array([o is not None for o in offsets] + [False] * (starts.shape[1] - len(offsets)))
+                span = best_window_span(starts[row], ends[row], mask, max_answer_tokens=config.max_answer_tokens)
+                if span is None:
+                    continue
+                example = features.example_index[i]
+                margin = span.score - span.null_score
+                if margin > best[example][0]:
+                    s, e = offsets[span.start_token], offsets[span.end_token]
+                    assert s is not None and e is not None
+                    best[example] = (margin, examples[example].context[s[0] : e[1]])
+    model.train()
+    return [(text, margin) for margin, text in best]
+
+
+def dev_scores(predictions: Sequence[tuple[str | None, float]], examples: Sequence[Example]) -> dict[str, float]:
+    """Paragraph-level SQuAD 2.0 scores with the no-answer threshold at margin 0."""
+    has: list[float] = []
+    no: list[float] = []
+    for (text, margin), example in zip(predictions, examples, strict=True):
+        answer = text if margin > 0 else None
+        if example.answerable:
+            has.append(f1_score(answer, example.answer_text) if answer else 0.0)
+        else:
+            no.append(1.0 if answer is None else 0.0)
+    total = has + no
+    return {
+        "f1": round(100 * sum(total) / max(len(total), 1), 2),
+        "has_ans_f1": round(100 * sum(has) / max(len(has), 1), 2),
+        "no_ans_acc": round(sum(no) / max(len(no), 1), 4),
+    }
+
+
+def _save_checkpoint(directory: Path, model: Any, optimizer: Any, scheduler: Any, state: TrainState) -> None:
+    import torch
+
+    tmp = directory.with_name(directory.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "state": asdict(state),
+        },
+        tmp / "state.pt",
+    )
+    old = directory.with_name(directory.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if directory.exists():
+        directory.rename(old)
+    tmp.rename(directory)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def train(
+    config: TrainConfig,
+    out_dir: str | Path,
+    *,
+    resume: bool = False,
+    model_factory: Callable[[], Any] | None = None,
+    tokenizer: Any = None,
+    show_progress: bool = True,
+    max_steps: int | None = None,
+) -> dict[str, Any]:
+    """Fine-tune a QA model and save it with its training record in ``out_dir/model``.
+
+    Args:
+        config: The recipe.
+        out_dir: Where checkpoints and the final model go (outside the repository).
+        resume: Continue from ``out_dir/checkpoint`` if there is one.
+        model_factory: Builds the model to train (tests pass a tiny random BERT);
+            ``BertForQuestionAnswering`` from ``config.base_model`` by default.
+        tokenizer: The fast tokenizer; the base model's by default.
+        show_progress: A tqdm bar with loss and ETA.
+        max_steps: Stop after this many steps (for tests and probes).
+
+    Returns:
+        The training record (also written to ``out_dir/model/training.json``).
+    """
+    import torch
+    from tqdm import tqdm
+    from transformers import AutoTokenizer, BertForQuestionAnswering
+
+    started = time.perf_counter()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    torch.manual_seed(config.seed)
+    if device == "cpu":
+        torch.set_num_threads(os.cpu_count() or 1)
+    tokenizer = tokenizer or AutoTokenizer.from_pretrained(config.base_model)
+    examples, held, data = load_training_data(config)
+    features = build_features(tokenizer, examples, max_length=config.max_length, stride=config.stride)
+    dev = held[: config.dev_questions] if held else []
+    if dev:
+        dev = random.Random(config.seed).sample(held, min(config.dev_questions, len(held)))
+    logger.info("%d examples -> %d windows; %d dev questions", len(examples), len(features), len(dev))
+
+    model = model_factory() if model_factory else BertForQuestionAnswering.from_pretrained(config.base_model)
+    model.to(device)
+    model.train()
+    no_decay = ("bias", "LayerNorm.weight")
+    groups = [
+        {
+            "params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
+            "weight_decay": config.weight_decay,
+        },
+        {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
+    ]
+    optimizer = torch.optim.AdamW(groups, lr=config.learning_rate)
+    batches = []
+    epochs = max(1, math.ceil(config.epochs))
+    for epoch in range(epochs):
+        batches.extend(_batches([len(x) for x in features.input_ids], config.batch_size, config.seed + epoch))
+    total = int(len(batches) * config.epochs / epochs)
+    if max_steps is not None:
+        total = min(total, max_steps)
+    warmup = max(1, int(total * config.warmup))
+
+    def schedule(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    state = TrainState()
+    checkpoint = out / "checkpoint"
+    if resume and (checkpoint / "state.pt").is_file():
+        saved = torch.load(checkpoint / "state.pt", map_location=device, weights_only=True)
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        scheduler.load_state_dict(saved["scheduler"])
+        torch.set_rng_state(saved["torch_rng"])
+        state = TrainState(**saved["state"])
+        logger.info("resuming at step %d of %d", state.step, total)
+    use_bf16 = config.bf16 and (device == "cuda" or _cpu_has_bf16())
+    bar = tqdm(total=total, initial=state.step, disable=not show_progress, unit="step", dynamic_ncols=True)
+    running = None
+    resumed_seconds = state.seconds
+    loop_started = time.perf_counter()
+    while state.step < total:
+        batch = {k: v.to(device) for k, v in _collate(features, batches[state.step], tokenizer.pad_token_id).items()}
+        with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=use_bf16):
+            loss = model(**batch).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        state.step += 1
+        value = float(loss.detach())
+        running = value if running is None else 0.98 * running + 0.02 * value
+        bar.set_postfix(loss=f"{running:.3f}")
+        bar.update(1)
+        if state.step % config.checkpoint_every == 0 or state.step == total:
+            state.seconds = resumed_seconds + time.perf_counter() - loop_started
+            point: dict[str, float] = {"step": state.step, "loss": round(running, 4), "seconds": round(state.seconds)}
+            if dev:
+                point.update(dev_scores(predict_paragraphs(model, tokenizer, dev, config, device), dev))
+            state.curve.append(point)
+            bar.write(json.dumps(point))
+            _save_checkpoint(checkpoint, model, optimizer, scheduler, state)
+    bar.close()
+    state.seconds = resumed_seconds + time.perf_counter() - loop_started
+    final = out / "model"
+    model.save_pretrained(final)
+    tokenizer.save_pretrained(final)
+    windows = sum(len(batches[i]) for i in range(total))
+    record = {
+        "config": {**asdict(config), "data": [asdict(d) for d in config.data]},
+        "data": data,
+        "examples": len(examples),
+        "windows": len(features),
+        "windows_trained": windows,
+        "steps": total,
+        "train_seconds": round(state.seconds, 1),
+        "windows_per_second": round(windows / max(state.seconds, 1e-9), 2),
+        "wall_seconds": round(time.perf_counter() - started, 1),
+        "bf16": use_bf16,
+        "device": device if device == "cpu" else torch.cuda.get_device_name(0),
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
+        "dev_curve": state.curve,
+    }
+    (final / "training.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return record
+
+
+def _cpu_has_bf16() -> bool:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            flags = handle.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
