@@ -294,8 +294,7 @@ def train(
     for epoch in range(epochs):
         batches.extend(_batches([len(x) for x in features.input_ids], config.batch_size, config.seed + epoch))
     total = int(len(batches) * config.epochs / epochs)
-    if max_steps is not None:
-        total = min(total, max_steps)
+    stop = total if max_steps is None else min(total, max_steps)  # stopping early keeps the schedule
     warmup = max(1, int(total * config.warmup))
 
     def schedule(step: int) -> float:
@@ -315,11 +314,12 @@ def train(
         state = TrainState(**saved["state"])
         logger.info("resuming at step %d of %d", state.step, total)
     use_bf16 = config.bf16 and (device == "cuda" or _cpu_has_bf16())
-    bar = tqdm(total=total, initial=state.step, disable=not show_progress, unit="step", dynamic_ncols=True)
+    bar = tqdm(total=stop, initial=state.step, disable=not show_progress, unit="step", dynamic_ncols=True)
     running = None
+    interval: list[float] = []
     resumed_seconds = state.seconds
     loop_started = time.perf_counter()
-    while state.step < total:
+    while state.step < stop:
         batch = {k: v.to(device) for k, v in _collate(features, batches[state.step], tokenizer.pad_token_id).items()}
         with torch.autocast(device_type=device, dtype=torch.bfloat16, enabled=use_bf16):
             loss = model(**batch).loss
@@ -330,12 +330,16 @@ def train(
         optimizer.zero_grad(set_to_none=True)
         state.step += 1
         value = float(loss.detach())
+        interval.append(value)
         running = value if running is None else 0.98 * running + 0.02 * value
         bar.set_postfix(loss=f"{running:.3f}")
         bar.update(1)
-        if state.step % config.checkpoint_every == 0 or state.step == total:
+        if state.step % config.checkpoint_every == 0 or state.step == stop:
             state.seconds = resumed_seconds + time.perf_counter() - loop_started
-            point: dict[str, float] = {"step": state.step, "loss": round(running, 4), "seconds": round(state.seconds)}
+            # The mean training loss since the last checkpoint.
+            mean = sum(interval) / len(interval)
+            interval = []
+            point: dict[str, float] = {"step": state.step, "loss": round(mean, 4), "seconds": round(state.seconds)}
             if dev:
                 point.update(dev_scores(predict_paragraphs(model, tokenizer, dev, config, device), dev))
             state.curve.append(point)
@@ -346,14 +350,15 @@ def train(
     final = out / "model"
     model.save_pretrained(final)
     tokenizer.save_pretrained(final)
-    windows = sum(len(batches[i]) for i in range(total))
+    windows = sum(len(batches[i]) for i in range(stop))
     record = {
         "config": {**asdict(config), "data": [asdict(d) for d in config.data]},
         "data": data,
         "examples": len(examples),
         "windows": len(features),
         "windows_trained": windows,
-        "steps": total,
+        "steps": stop,
+        "scheduled_steps": total,
         "train_seconds": round(state.seconds, 1),
         "windows_per_second": round(windows / max(state.seconds, 1e-9), 2),
         "wall_seconds": round(time.perf_counter() - started, 1),
