@@ -35,6 +35,7 @@ import io
 import json
 import logging
 import os
+import re
 import secrets
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -46,7 +47,7 @@ import numpy as np
 
 from index.documents import Document, Sentence
 from index.embedder import Embedder
-from index.errors import IndexCorruptError, IndexNotFoundError, ModelMismatchError
+from index.errors import IndexCorruptError, IndexNotFoundError, IndexStoreError, ModelMismatchError
 from index.passages import Passage, count_cl100k, make_passages
 from index.vector_index import (
     DEFAULT_SEARCH,
@@ -272,16 +273,57 @@ def _corpus_json(index: PassageIndex) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+# Every name the store writes: generation files (format 1 also wrote sentence vectors), the
+# manifest, the lock, and the temporary files of _write_file. Cleanup deletes only these, so
+# a folder shared with anything else never loses a file the store did not write.
+_GENERATION = r"(?:corpus\.[0-9a-f]{12}\.json|passages\.[0-9a-f]{12}\.faiss|sentences\.[0-9a-f]{12}\.npy)"
+_OWN_FILE = re.compile(rf"{_GENERATION}|\.(?:{_GENERATION}|manifest\.json)\.[A-Za-z0-9_]+\.tmp|manifest\.json|\.lock")
+_STALE = re.compile(rf"{_GENERATION}|\.(?:{_GENERATION}|manifest\.json)\.[A-Za-z0-9_]+\.tmp")
+
+
+def is_store_file(name: str) -> bool:
+    """Tell whether a file name is one the index store writes (and may therefore remove)."""
+    return _OWN_FILE.fullmatch(name) is not None
+
+
+def check_index_dir(directory: str | Path) -> None:
+    """Refuse a folder that holds other files and is not an index: the store must never share one blindly.
+
+    Raises:
+        IndexStoreError: ``directory`` is a file, or holds files the store did not write and no index.
+    """
+    target = Path(directory).expanduser()
+    if target.exists() and not target.is_dir():
+        raise IndexStoreError(f"--index-dir {directory} is a file; give a folder for the index")
+    if not target.is_dir() or (target / MANIFEST).is_file():
+        return
+    try:
+        others = sorted(p.name for p in target.iterdir() if not is_store_file(p.name))
+    except OSError as exc:
+        raise IndexStoreError(f"cannot read the index folder {directory} ({exc.strerror})") from None
+    if others:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        raise IndexStoreError(
+            f"{directory} holds other files ({shown}) and no index; give --index-dir an empty or new folder "
+            "(never the documents' own folder)"
+        )
+
+
 def save_index(index: PassageIndex, directory: str | Path) -> Manifest:
     """Persist an index into ``directory`` atomically; return the manifest written.
 
     Files are streamed to new names (no second copy in memory); only the final
     rename of ``manifest.json`` makes them the index, so a failure or a kill
-    before it leaves the previous index as it was.
+    before it leaves the previous index as it was. Only files the store itself
+    writes are ever removed (see :func:`is_store_file`).
+
+    Raises:
+        IndexStoreError: ``directory`` holds other files and is not an index.
     """
     import faiss
 
     target = Path(directory).expanduser()
+    check_index_dir(target)
     target.mkdir(parents=True, exist_ok=True)
     generation = secrets.token_hex(6)
     corpus = _corpus_json(index)
@@ -307,9 +349,9 @@ def save_index(index: PassageIndex, directory: str | Path) -> Manifest:
                     (target / name).unlink()
             raise
         _fsync_dir(target)
-        # Only now are the old generation's files unreferenced.
+        # Only now are the old generation's files unreferenced; temp files of a killed save go too.
         for stale in target.iterdir():
-            if stale.name != MANIFEST and stale.name not in files and not stale.name.startswith("."):
+            if _STALE.fullmatch(stale.name) and stale.name not in files:
                 with contextlib.suppress(OSError):
                     stale.unlink()
     return manifest

@@ -12,7 +12,15 @@ from pathlib import Path
 
 from index.documents import Document, Sentence, load_documents
 from index.embedder import Embedder, load_embedder, resolve_model
-from index.store import PassageIndex, build_index, is_current, load_index, read_manifest, save_index
+from index.store import (
+    PassageIndex,
+    build_index,
+    check_index_dir,
+    is_current,
+    load_index,
+    read_manifest,
+    save_index,
+)
 from qa.config import Settings, bundled_documents
 from qa.errors import ConfigError, IndexNotFoundError, IndexStoreError, NoDocumentsError
 from qa.question import check_question
@@ -281,6 +289,7 @@ def _load_or_build(
     show_progress: bool,
 ) -> PassageIndex:
     """Reload the index in ``directory`` if it is current, else build and save it."""
+    check_index_dir(directory)  # before minutes of embedding, not after
     try:
         manifest = read_manifest(directory)
         if is_current(manifest, documents, embedder.name, settings.passages, settings.search):
