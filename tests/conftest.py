@@ -115,7 +115,15 @@ def tiny_qa_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     folder = tmp_path_factory.mktemp("tiny-bert-qa")
     words = sorted(set(re.findall(r"[a-z]+", SEED.read_text(encoding="utf-8").lower())))
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *list("abcdefghijklmnopqrstuvwxyz0123456789.,\"'’“”?-"), *words]
+    vocab = [
+        "[PAD]",
+        "[UNK]",
+        "[CLS]",
+        "[SEP]",
+        "[MASK]",
+        *list("abcdefghijklmnopqrstuvwxyz0123456789.,\"'’“”?-"),
+        *words,
+    ]
     # transformers 5 ignores vocab_file here (leaving only the 5 special tokens); a dict it keeps.
     tokenizer = BertTokenizerFast(vocab={w: i for i, w in enumerate(dict.fromkeys(vocab))}, do_lower_case=True)
     assert tokenizer.vocab_size > 100

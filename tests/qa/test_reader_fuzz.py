@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from index.documents import make_document
 from index.store import PassageSettings, build_index
-from qa.errors import EmptyDocumentError, QuestionError
-from qa.question import check_question
 from qa.assistant import Assistant
 from qa.config import Settings
+from qa.errors import EmptyDocumentError, QuestionError
+from qa.question import check_question
 from tests.conftest import HashEmbedder
 
 EMBEDDER = HashEmbedder()

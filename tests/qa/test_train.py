@@ -33,7 +33,11 @@ def squad_file(path: Path, *, unanswerable: bool = True) -> Path:
     ]
     if unanswerable:
         qas.append({"id": "u1", "question": "Who built the bridge?", "answers": [], "is_impossible": True})
-    other = {"id": "o1", "question": "When does the market open?", "answers": [{"text": "on Saturdays", "answer_start": OTHER.index("on Saturdays")}]}
+    other = {
+        "id": "o1",
+        "question": "When does the market open?",
+        "answers": [{"text": "on Saturdays", "answer_start": OTHER.index("on Saturdays")}],
+    }
     data = {
         "version": "v2.0",
         "data": [
@@ -141,7 +145,11 @@ def test_tiny_training_run_learns_saves_resumes_and_exports(tiny_qa_model: Path,
     mask, types = np.ones_like(ids), np.array([[0, 0, 0, 0, 1, 1, 1, 1]], dtype=np.int64)
     onnx_start, _ = reader.model.logits(ids, mask, types)
     with torch.no_grad():
-        ref = model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask), token_type_ids=torch.from_numpy(types))
+        ref = model(
+            input_ids=torch.from_numpy(ids),
+            attention_mask=torch.from_numpy(mask),
+            token_type_ids=torch.from_numpy(types),
+        )
     assert np.allclose(onnx_start, ref.start_logits.numpy(), atol=1e-4)
     record = json.loads((folder / "training.json").read_text(encoding="utf-8"))
     assert record["steps"] == full["steps"] and record["windows_per_second"] > 0

@@ -53,6 +53,8 @@ def test_cli_reader_option(tiny_qa_model: Path, tmp_path: Path) -> None:
 
     from tests.conftest import run_cli
 
-    done = run_cli("ask", "--json", "--reader", f"transformers:{tiny_qa_model}", "Where did Khamenei speak?", home=tmp_path)
+    done = run_cli(
+        "ask", "--json", "--reader", f"transformers:{tiny_qa_model}", "Where did Khamenei speak?", home=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["reader"] == f"transformers:{tiny_qa_model}"

@@ -1,0 +1,52 @@
+"""Reading, cleaning, splitting and cutting into passages grow linearly with the input, on adversarial shapes.
+
+Times are CPU times of this process (``time.process_time``), the fastest of five runs, so
+another busy process on the machine (or a garbage collection) does not make a linear step
+look quadratic.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from index.documents import load_document
+from index.passages import count_cl100k, make_passages
+
+SHAPES: dict[str, Callable[[int], str]] = {
+    "many-short-lines": lambda n: "a\n" * (n // 2),
+    "one-long-line": lambda n: "word " * (n // 5),
+    "no-punctuation": lambda n: "lorem ipsum dolor sit amet " * (n // 27),
+    "only-punctuation": lambda n: "." * n,
+    "crlf": lambda n: "Line one is here.\r\n" * (n // 19),
+    "closing-brackets": lambda n: "a." + ")" * (n - 3) + "x",
+    "list-items": lambda n: "- item\n" * (n // 7),
+}
+
+
+def _process(path: Path) -> None:
+    document = load_document(path)
+    make_passages([document], count_tokens=count_cl100k)
+
+
+def _cpu_seconds(path: Path) -> float:
+    times = []
+    for _ in range(5):
+        start = time.process_time()
+        _process(path)
+        times.append(time.process_time() - start)
+    return min(times)
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_twice_the_input_takes_at_most_two_and_a_half_times_as_long(shape: str, tmp_path: Path) -> None:
+    count_cl100k("warm up")  # the encoding loads once, outside the timing
+    small, large = tmp_path / "small.txt", tmp_path / "large.txt"
+    small.write_text(SHAPES[shape](200_000), encoding="utf-8", newline="")
+    large.write_text(SHAPES[shape](400_000), encoding="utf-8", newline="")
+    _process(small)  # caches and imports
+    t_small, t_large = _cpu_seconds(small), _cpu_seconds(large)
+    assert t_large <= 2.5 * t_small + 0.005, f"{shape}: {t_small:.3f} s -> {t_large:.3f} s"
