@@ -237,7 +237,7 @@ def decode(data: bytes, name: str) -> str:
     A byte-order mark is unambiguous, so it wins. Bytes that are not valid
     UTF-8 are almost always a legacy Western encoding, read as Windows-1252
     (Latin-1 for the five bytes it leaves undefined) with a warning. NUL bytes
-    outside UTF-16 mean a binary file.
+    anywhere outside UTF-16 mean a binary file.
 
     Raises:
         UnreadableDocumentError: Binary content, or a broken UTF-16 file.
@@ -248,7 +248,7 @@ def decode(data: bytes, name: str) -> str:
                 return data.decode(encoding)
             except UnicodeDecodeError as exc:
                 raise UnreadableDocumentError(f"{name}: broken {encoding} text (byte {exc.start})") from None
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data:  # anywhere: a text file with a NUL after 8 KB is still not text
         raise UnreadableDocumentError(f"{name}: looks like a binary file; pass a .txt, .md or .html document")
     try:
         return data.decode("utf-8")
@@ -305,6 +305,28 @@ def load_document(path: str | Path) -> Document:
     return make_document(str(file.resolve()), text, markdown=suffix in (".md", ".markdown"))
 
 
+def _walk(root: Path) -> list[Path]:
+    """Supported files under ``root``, hidden files and folders skipped.
+
+    An unreadable subfolder is an error, as an unreadable file is: indexing
+    part of what was asked for, silently, would answer from the wrong corpus.
+    """
+
+    def refuse(error: OSError) -> None:
+        raise UnreadableDocumentError(
+            f"{error.filename}: cannot be read ({error.strerror}); fix its permissions or leave it out"
+        )
+
+    found: list[Path] = []
+    for folder, subfolders, names in os.walk(root, onerror=refuse, followlinks=False):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        for name in names:
+            file = Path(folder) / name
+            if not name.startswith(".") and file.suffix.lower() in SUPPORTED_SUFFIXES and file.is_file():
+                found.append(file)
+    return found
+
+
 def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
     """Turn files and directories into a sorted list of document files.
 
@@ -313,19 +335,14 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
 
     Raises:
         DocumentNotFoundError: A path does not exist.
+        UnreadableDocumentError: A subfolder cannot be listed (as a file that cannot be read).
         NoDocumentsError: No document was found at all.
     """
     files: list[Path] = []
     for raw in paths:
         path = Path(raw).expanduser()
         if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and p.suffix.lower() in SUPPORTED_SUFFIXES
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+            found = sorted(_walk(path))
             if not found:
                 raise NoDocumentsError(
                     f"{raw}: no readable documents in this directory (looked for {', '.join(SUPPORTED_SUFFIXES)})"

@@ -371,12 +371,12 @@ def read_manifest(directory: str | Path) -> Manifest:
         raise IndexNotFoundError(
             f"no index in {directory}; build one with `qa index PATH... --index-dir {directory}`"
         ) from None
-    except (OSError, ValueError) as exc:
-        raise IndexCorruptError(f"{path} is unreadable ({exc}); rebuild with `qa index`") from None
+    except (OSError, ValueError, RecursionError) as exc:  # 100,000 nested brackets: RecursionError
+        raise IndexCorruptError(f"{path} is unreadable ({type(exc).__name__}); rebuild with `qa index`") from None
     try:
         manifest = Manifest.from_dict(data)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise IndexCorruptError(f"{path} is malformed ({exc}); rebuild with `qa index`") from None
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:  # "passages": 1e400
+        raise IndexCorruptError(f"{path} is malformed ({type(exc).__name__}); rebuild with `qa index`") from None
     if manifest.format_version != FORMAT_VERSION:
         raise IndexCorruptError(
             f"{directory} holds index format {manifest.format_version}, this version reads "

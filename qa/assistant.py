@@ -107,7 +107,7 @@ class Assistant:
     @classmethod
     def from_paths(
         cls,
-        paths: Sequence[str | Path] | None = None,
+        paths: str | Path | Sequence[str | Path] | None = None,
         *,
         index_dir: str | Path | None = None,
         settings: Settings | None = None,
@@ -121,7 +121,7 @@ class Assistant:
         settings differ from what ``index_dir`` holds; otherwise it is loaded.
 
         Args:
-            paths: Files or directories; the bundled article when omitted.
+            paths: A file or directory, or several; the bundled article when ``None``.
             index_dir: Where to keep the index; a per-corpus folder under
                 ``settings.home`` when omitted.
             settings: Model and tuning; :meth:`Settings.from_env` when omitted.
@@ -134,7 +134,11 @@ class Assistant:
             ModelLoadError: The embedding model cannot be loaded.
         """
         settings = settings or Settings.from_env()
-        documents = load_documents(paths if paths else bundled_documents())
+        if isinstance(paths, (str, Path)):  # one path, not a sequence of one-character paths
+            paths = [paths]
+        if paths is not None and not paths:
+            raise NoDocumentsError("no documents given; pass at least one .txt, .md or .html file (or None)")
+        documents = load_documents(paths if paths is not None else bundled_documents())
         directory = Path(index_dir).expanduser() if index_dir else settings.index_dir_for([d.path for d in documents])
         return cls.from_documents(
             documents,
@@ -303,7 +307,15 @@ def _load_or_build(
     index = build_index(
         documents, embedder, settings=settings.passages, search=settings.search, show_progress=show_progress
     )
-    save_index(index, directory)
+    try:
+        save_index(index, directory)
+    except PermissionError as exc:
+        # A read-only index folder: answer from what was built, and say it is not kept.
+        logger.warning(
+            "cannot write the index in %s (%s); answering from an index in memory that is not saved",
+            directory,
+            exc.strerror,
+        )
     return index
 
 

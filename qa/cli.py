@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,7 +25,6 @@ if TYPE_CHECKING:
 
 def _quiet_libraries() -> None:
     """Keep library chatter (weight-loading bars) off the terminal; our own bars stay."""
-    import logging
     import os
 
     # Environment, not transformers' own API: importing transformers costs 0.4 s,
@@ -68,6 +69,25 @@ def _open_assistant(args: argparse.Namespace, *, paths: Sequence[str] | None = N
     return Assistant.from_paths(paths or None, index_dir=args.index_dir, settings=_settings(args), show_progress=True)
 
 
+# C0 controls but tab and newline, DEL, and C1 controls (U+009B is a one-character CSI).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f]")  # JSON escapes C0 itself, not DEL or C1
+
+
+def visible(text: str) -> str:
+    """Text safe for a terminal: every control character shown as an escape (``\\x1b``), never sent raw.
+
+    A document can hold escape sequences (clearing the screen, OSC 52 writing the
+    clipboard); printed raw, the terminal would run them. Tabs and line breaks stay.
+    """
+    return _CONTROL.sub(lambda m: ascii(m.group(0))[1:-1], text)
+
+
+def to_json(data: object) -> str:
+    """One JSON line with the exact text; DEL and C1 controls escaped too, so no raw control reaches a terminal."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", json.dumps(data, ensure_ascii=False))
+
+
 def display_path(path: str) -> str:
     """A path relative to the working directory when it is below it, else absolute."""
     try:
@@ -80,20 +100,40 @@ def format_answer(answer: Answer) -> str:
     """The human-readable form of an answer."""
     if answer.abstained:
         return f"The document does not answer this question. (confidence {answer.confidence:.2f})"
-    lines = [f"Answer: {answer.text}", f"Confidence: {answer.confidence:.2f}"]
+    lines = [f"Answer: {visible(answer.text or '')}", f"Confidence: {answer.confidence:.2f}"]
     for i, citation in enumerate(answer.citations, 1):
         label = "Cited" if i == 1 else "Also cited"
-        lines.append(f"{label}: {display_path(citation.document)} [{citation.start}:{citation.end}]")
-        lines.append(f"  “{citation.sentence}”")
+        lines.append(f"{label}: {visible(display_path(citation.document))} [{citation.start}:{citation.end}]")
+        lines.append(f"  “{visible(citation.sentence)}”")
     return "\n".join(lines)
+
+
+def _read_questions(file: str | None) -> str:
+    """Questions from a file or stdin, decoded as documents are (UTF-8, UTF-16 with a BOM, else Windows-1252)."""
+    from index.documents import decode
+
+    if file is None or file == "-":
+        return decode(sys.stdin.buffer.read(), "standard input")
+    path = Path(file)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise QAError(f"{file}: no such file; give a text file with one question a line") from None
+    except IsADirectoryError:
+        raise QAError(f"{file}: is a directory; give a text file with one question a line") from None
+    except OSError as exc:
+        raise QAError(f"{file}: cannot be read ({exc.strerror})") from None
+    return decode(data, file)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
     assistant = _open_assistant(args, paths=args.paths)
     m = assistant.index.manifest
     print(
-        f"Indexed {len(m.documents)} document(s): {m.sentences} sentences, {m.passages} passages, "
-        f"model {m.model}, {m.index_type} index, in {assistant.index_dir}",
+        visible(
+            f"Indexed {len(m.documents)} document(s): {m.sentences} sentences, {m.passages} passages, "
+            f"model {m.model}, {m.index_type} index, in {assistant.index_dir}"
+        ),
         file=sys.stderr,
     )
     return 0
@@ -101,9 +141,9 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     if args.question == "-" or args.file:
-        source = sys.stdin if args.question == "-" or args.file == "-" else open(args.file, encoding="utf-8")
-        with source:
-            questions = [line.strip() for line in source if line.strip()]
+        questions = [line.strip() for line in _read_questions(args.file).splitlines() if line.strip()]
+        if not questions:
+            raise QAError("no questions to ask: the input is empty; give one question a line")
         assistant = _open_assistant(args)
         answers = assistant.answer_many(questions)
     else:
@@ -117,10 +157,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
         answers = [assistant.answer(args.question)]
     for answer in answers:
         if args.json:
-            print(json.dumps(answer.to_dict(), ensure_ascii=False))
+            print(to_json(answer.to_dict()))
         else:
             if len(answers) > 1:
-                print(f"Q: {answer.question}")
+                print(f"Q: {visible(answer.question)}")
             print(format_answer(answer))
             if len(answers) > 1:
                 print()
@@ -173,8 +213,6 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
     from index.embedder import resolve_model
 
     _quiet_libraries()
-    import logging
-
     logging.getLogger("qa.train").setLevel(logging.INFO)
     config = TrainConfig(
         data=tuple(DataSpec.parse(d) for d in args.data),
@@ -342,26 +380,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _VisibleFormatter(logging.Formatter):
+    """Warnings name files; a file name can hold escape sequences too."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return visible(super().format(record))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     # The library only logs; the command line shows warnings (a rebuilt index, a re-read encoding).
-    import logging
-
     # The handler filters too: a library that sets its own logger to DEBUG (bm25s) stays quiet.
     handler = logging.StreamHandler()
     handler.setLevel(logging.WARNING)
-    handler.setFormatter(logging.Formatter("qa: %(message)s"))
+    handler.setFormatter(_VisibleFormatter("qa: %(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
     try:
         return int(args.func(args))
     except QAError as exc:
-        print(f"qa: error: {exc}", file=sys.stderr)
+        print(f"qa: error: {visible(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("qa: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `qa ask … | head -1`: the reader has gone; end quietly (the Python docs' recipe:
+        # point stdout at devnull so the interpreter's final flush does not fail again).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from qa.errors import ConfigError
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 SEEDS_DIR = PACKAGE_ROOT / "seeds"
 MAX_QUESTION_CHARS = 500
+MAX_TOP_K = 50  # the retriever ranks 50 candidates per side before fusion; the reader reads them all at once
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,11 @@ class Settings:
     search: SearchSettings = SearchSettings()
 
     def __post_init__(self) -> None:
-        if self.top_k < 1:
-            raise ConfigError(f"top_k must be at least 1, got {self.top_k}")
+        if not 1 <= self.top_k <= MAX_TOP_K:
+            raise ConfigError(
+                f"top_k (--top-k, QA_TOP_K) must be between 1 and {MAX_TOP_K}, got {self.top_k}; "
+                f"ask for {MAX_TOP_K} or fewer passages"
+            )
         if self.abstain_below is not None and not 0.0 <= self.abstain_below <= 1.0:
             raise ConfigError(f"abstain_below must be in [0, 1], got {self.abstain_below}")
         if self.backend not in BACKENDS:

@@ -100,21 +100,42 @@ def _jsonl(file: Path, raw: str, corpus: Sequence[str | Path] | None) -> list[Ev
             continue
         try:
             row: dict[str, Any] = json.loads(line)
-            question = EvalQuestion(
-                id=str(row.get("id", number)),
-                question=str(row["question"]),
-                answers=tuple(str(a) for a in row.get("answers", [])),
-                supporting=tuple(str(s) for s in row.get("supporting", [])),
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise TestSetError(f"{file}:{number}: not a question line ({exc}); see `qa eval --help`") from None
-        document = row.get("document")
+        except (ValueError, RecursionError) as exc:
+            raise TestSetError(
+                f"{file}:{number}: not a JSON line ({type(exc).__name__}); see `qa eval --help`"
+            ) from None
+        question = EvalQuestion(
+            id=str(row.get("id", number)) if isinstance(row, dict) else "",
+            question=_field(row, "question", str, file, number),
+            answers=_field(row, "answers", list, file, number, default=[]),
+            supporting=_field(row, "supporting", list, file, number, default=[]),
+        )
+        document = _field(row, "document", str, file, number, default=None)
         paths = (file.parent / document,) if document else default
         groups.setdefault(paths, []).append(question)
     return [
         EvalCorpus(name=", ".join(p.name for p in paths), questions=tuple(qs), paths=paths)
         for paths, qs in groups.items()
     ]
+
+
+def _field(row: Any, name: str, kind: type, file: Path, number: int, *, default: Any = ...) -> Any:
+    """One checked field of a JSON Lines row: a string, or a list of strings, as the format says."""
+    where = f"{file}:{number}"
+    if not isinstance(row, dict):
+        raise TestSetError(f'{where}: a line must be a JSON object with a "question"; see `qa eval --help`')
+    if name not in row or (row[name] is None and default is None):
+        if default is ...:
+            raise TestSetError(f'{where}: no "{name}"; every line needs one')
+        return tuple(default) if isinstance(default, list) else default
+    value = row[name]
+    if kind is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise TestSetError(f'{where}: "{name}" must be a list of strings, like ["Qom"], not {value!r:.60}')
+        return tuple(value)
+    if not isinstance(value, str) or (name == "question" and not value.strip()):
+        raise TestSetError(f'{where}: "{name}" must be a non-empty string, not {value!r:.60}')
+    return value
 
 
 def _squad(file: Path, data: dict[str, Any]) -> list[EvalCorpus]:

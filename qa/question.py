@@ -202,6 +202,9 @@ def check_question(question: object, max_chars: int) -> str:
     """
     if not isinstance(question, str):
         raise EmptyQuestionError("the question is empty; type a question about the document")
+    # Lone surrogates (undecodable bytes from argv, "\ud800" from JSON) cannot be tokenised:
+    # each becomes U+FFFD, and the rest of the question is answered.
+    question = question.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
     if len(question) > max_chars * 4:
         raise QuestionTooLongError(
             f"the question has {len(question)} characters, the limit is {max_chars}; ask something shorter"

@@ -277,7 +277,7 @@ def train(
         dev = random.Random(config.seed).sample(held, min(config.dev_questions, len(held)))
     logger.info("%d examples -> %d windows; %d dev questions", len(examples), len(features), len(dev))
 
-    model = model_factory() if model_factory else BertForQuestionAnswering.from_pretrained(config.base_model)
+    model: Any = model_factory() if model_factory else BertForQuestionAnswering.from_pretrained(config.base_model)
     model.to(device)
     model.train()
     no_decay = ("bias", "LayerNorm.weight")
