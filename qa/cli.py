@@ -14,7 +14,7 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from qa.errors import QAError
 
@@ -177,7 +177,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print("Loading the model and the index…", file=sys.stderr)
     app = create_app(args.paths or None, settings=_settings(args))
     print(f"Indexed {len(app.assistant.documents)} document(s). Starting the chat…", file=sys.stderr)
-    launch(app, host=args.host, port=args.port)
+    import signal
+
+    # SIGTERM (systemd, docker stop, kill) ends the chat like Ctrl-C: uploads and their index go.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        launch(app, host=args.host, port=args.port)
+    finally:
+        app.close()
     return 0
 
 
@@ -274,12 +281,23 @@ READER_HELP = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line, like every other error (exit code 2, as argparse has it)."""
+
+    def error(self, message: str) -> NoReturn:
+        hint = ""
+        if "expected one argument" in message or "unrecognized arguments" in message:
+            hint = '; a question that starts with "-" goes after --: qa ask -- "-x?"'
+        print(f"qa: error: {visible(message)}; see `{self.prog} --help`{hint}", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="qa",
         description="Ask questions about documents; get a short answer and the exact sentence it came from.",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--index-dir", help="index directory (default: one per corpus under $QA_HOME)")

@@ -24,7 +24,8 @@ from qa.assistant import Assistant
 from qa.config import Settings, bundled_documents
 from qa.errors import QAError
 from qa.followup import resolve_followup
-from ui.render import answer_html, documents_markdown
+from ui.render import answer_html, documents_markdown, escape
+from ui.security import SameOriginMiddleware
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -35,6 +36,7 @@ EXAMPLES = ("What did Rouhani say?", "Where did Khamenei speak?", "How many miss
 UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm")
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # an article, not a book; keeps indexing interactive
 MAX_UPLOAD_FILES = 10
+MAX_UPLOADED_DOCUMENTS = 50  # per chat process: each one is re-indexed with the rest on every upload
 ANSWER_CONCURRENCY = 2  # two cores; encode() is serialised anyway
 Message = dict[str, Any]
 
@@ -50,11 +52,17 @@ class Turn:
 class ChatApp:
     """State and handlers of the chat.
 
+    Uploads and the index that holds them live in one workspace: given
+    folders are used as they are; folders it makes itself (a fresh temporary
+    workspace) it removes in :meth:`close`, which ``qa serve`` calls on
+    shutdown. Every upload re-indexes into the same index folder, so a session
+    leaves one index behind at most, not one per set of uploads.
+
     Args:
         assistant: The assistant over the starting documents.
         base_paths: Those documents' paths (uploads are indexed beside them).
-        upload_dir: Where uploaded documents are copied; a fresh folder when omitted.
-        index_dir: Where the index with uploads lives; a per-corpus folder when omitted.
+        upload_dir: Where uploaded documents are copied; in a fresh workspace when omitted.
+        index_dir: Where the index with uploads lives; in the same workspace when omitted.
     """
 
     def __init__(
@@ -67,10 +75,21 @@ class ChatApp:
     ) -> None:
         self.assistant = assistant
         self.base_paths = [Path(p).resolve() for p in base_paths]
-        self.upload_dir = upload_dir or Path(tempfile.mkdtemp(prefix="qa-uploads-"))
+        self._workspace = None if upload_dir and index_dir else Path(tempfile.mkdtemp(prefix="qa-chat-"))
+        self.upload_dir = upload_dir or self._own("uploads")
         self.upload_dir.mkdir(parents=True, exist_ok=True)
-        self.index_dir = index_dir
+        self.index_dir = index_dir or self._own("index")
         self._swap_lock = threading.Lock()  # one re-index at a time; answers read the current assistant
+
+    def _own(self, name: str) -> Path:
+        assert self._workspace is not None
+        return self._workspace / name
+
+    def close(self) -> None:
+        """Remove the workspace this app made (uploads and their index); given folders are left alone."""
+        if self._workspace is not None:
+            shutil.rmtree(self._workspace, ignore_errors=True)
+            self._workspace = None
 
     @property
     def uploads(self) -> list[Path]:
@@ -98,7 +117,9 @@ class ChatApp:
         )
         result = assistant.answer(searched)
         reply = answer_html(result, assistant.documents, asked=question)
-        history += [{"role": "user", "content": question}, {"role": "assistant", "content": reply}]
+        # The question is shown as typed, never rendered: Markdown in it (an image link) would
+        # make the browser fetch an address.
+        history += [{"role": "user", "content": escape(question)}, {"role": "assistant", "content": reply}]
         return history, Turn(searched=searched, answer=result.text), ""
 
     def api_answer(self, question: str) -> dict[str, Any]:
@@ -126,6 +147,11 @@ class ChatApp:
             raise gr.Error("Choose one or more .txt, .md or .html files first.")
         if len(files) > MAX_UPLOAD_FILES:
             raise gr.Error(f"Upload at most {MAX_UPLOAD_FILES} files at a time.")
+        if len(self.uploads) + len(files) > MAX_UPLOADED_DOCUMENTS:
+            raise gr.Error(
+                f"This chat holds at most {MAX_UPLOADED_DOCUMENTS} uploaded documents "
+                f"({len(self.uploads)} so far); restart `qa serve` to start over, or index a folder with `qa index`."
+            )
         staged: list[tuple[Path, str]] = []
         for raw in files:
             path = Path(raw)
@@ -247,6 +273,8 @@ def build_ui(app: ChatApp) -> gr.Blocks:
             return message, app.documents_panel(), None
 
         add.click(add_files, [upload], [status, docs, upload], api_visibility="private", concurrency_limit=1)
+        # A reload or a new browser session shows what the index holds now, uploads included.
+        demo.load(app.documents_panel, None, docs, api_visibility="private")
         gr.api(app.api_answer, api_name="answer", concurrency_id="answer", concurrency_limit=ANSWER_CONCURRENCY)
     return demo
 
@@ -266,9 +294,14 @@ def create_app(
 
 def launch(app: ChatApp, *, host: str = "127.0.0.1", port: int | None = None, block: bool = True):  # type: ignore[no-untyped-def]
     """Launch with the hardening from RELIABILITY.md; returns the Blocks when not blocking."""
+    from starlette.middleware import Middleware
+
     demo = build_ui(app)
     demo.queue(max_size=64, default_concurrency_limit=1)
     home = app.assistant.settings.home
+    # Block the files and folders we serve from, never a parent such as /tmp: gradio keeps its own
+    # upload cache there, and blocking it made every upload fail with a bare "Error".
+    blocked = [str(home / "indexes"), str(app.upload_dir), str(app.index_dir), *(str(p) for p in app.base_paths)]
     demo.launch(
         server_name=host,
         server_port=port,
@@ -277,7 +310,9 @@ def launch(app: ChatApp, *, host: str = "127.0.0.1", port: int | None = None, bl
         max_file_size=MAX_UPLOAD_BYTES,
         strict_cors=True,
         allowed_paths=[],
-        blocked_paths=[str(home), str(app.upload_dir), *(str(p.parent) for p in app.base_paths)],
+        blocked_paths=blocked,
+        # Refuses state-changing requests from other origins before any route runs (uploads included).
+        app_kwargs={"middleware": [Middleware(SameOriginMiddleware)]},
         enable_monitoring=False,
         ssr_mode=False,
         mcp_server=False,

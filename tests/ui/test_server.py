@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import secrets
+from pathlib import Path
 
 import httpx
 import pytest
@@ -49,14 +51,33 @@ def test_files_outside_uploads_are_not_served(server, path: str) -> None:  # typ
     assert "root:" not in response.text and "Rouhani" not in response.text
 
 
-def test_cross_origin_upload_is_rejected(server) -> None:  # type: ignore[no-untyped-def]
+def _stored_with(token: bytes) -> list[Path]:
+    """Files in gradio's upload cache that hold ``token``."""
+    from gradio.utils import get_upload_folder
+
+    cache = Path(get_upload_folder())
+    return [p for p in cache.rglob("*") if p.is_file() and token in p.read_bytes()] if cache.exists() else []
+
+
+@pytest.mark.parametrize("origin", ["http://evil.example", "null", "http://127.0.0.1.evil.example"])
+def test_cross_origin_uploads_are_refused_and_nothing_is_written(server, origin: str) -> None:  # type: ignore[no-untyped-def]
     url, _ = server
-    response = httpx.post(
-        url + "/gradio_api/upload",
-        files={"files": ("a.txt", b"hello", "text/plain")},
-        headers={"Origin": "http://evil.example"},
-    )
-    assert response.status_code >= 400 or "access-control-allow-origin" not in response.headers
+    token = secrets.token_hex(16).encode()
+    files = [("files", (f"a{i}.txt", token + b" hello", "text/plain")) for i in range(100)]
+    response = httpx.post(url + "/gradio_api/upload", files=files, headers={"Origin": origin})
+    assert response.status_code == 403 and "cross-origin" in response.text
+    assert _stored_with(token) == []  # not only a header: no file reached the disk
+
+
+def test_same_origin_and_non_browser_uploads_still_work(server) -> None:  # type: ignore[no-untyped-def]
+    url, _ = server
+    for headers in ({"Origin": url}, {}):
+        token = secrets.token_hex(16).encode()  # gradio stores by content: one token per upload
+        response = httpx.post(
+            url + "/gradio_api/upload", files={"files": ("a.txt", token, "text/plain")}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        assert len(_stored_with(token)) == 1
 
 
 # The web endpoint's rows of the bad-input matrix (docs/bad-input.md).
