@@ -369,7 +369,7 @@ def markdown_report(report: Report) -> str:
 
 def write_outputs(report: Report, out_dir: str | Path) -> list[Path]:
     """Write results.jsonl, metrics.json, report.md and plot.png into ``out_dir``."""
-    from qa.plots import plot_report
+    from qa.plots import CurvePoint, plot_report
 
     out = Path(out_dir).expanduser()
     out.mkdir(parents=True, exist_ok=True)
@@ -379,7 +379,19 @@ def write_outputs(report: Report, out_dir: str | Path) -> list[Path]:
             handle.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
     written[1].write_text(json.dumps(report.metrics.to_dict(), indent=2) + "\n", encoding="utf-8")
     written[2].write_text(markdown_report(report), encoding="utf-8")
-    plot_report(report, written[3])
+    results = report.results
+    plot_report(
+        title=f"{report.name}: {report.metrics.n} questions",
+        threshold=report.metrics.threshold,
+        right=[r.confidence for r in results if r.answerable and r.raw_citation_correct],
+        wrong=[r.confidence for r in results if r.answerable and not r.raw_citation_correct],
+        unanswerable=[r.confidence for r in results if not r.answerable],
+        curve=[
+            CurvePoint(t, m.f1, m.has_ans_f1, m.no_ans_accuracy, m.citation_accuracy)
+            for t, m in threshold_curve(report)
+        ],
+        path=written[3],
+    )
     return written
 
 
