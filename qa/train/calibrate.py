@@ -140,6 +140,9 @@ def calibrate(
     )
     if plot:
         reliability_plot(held_out, y, plot)
+    from qa.train.card import write_card
+
+    write_card(root)
     return {"calibration": dataclasses.asdict(calibration), "threshold": threshold, **figures}
 
 

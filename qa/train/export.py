@@ -70,6 +70,9 @@ def export_reader(model_dir: str | Path, out_dir: str | Path, *, quantize: bool 
     training = source / "training.json"
     if training.is_file():
         shutil.copyfile(training, out / "training.json")
+    from qa.train.card import write_card
+
+    write_card(out)
     return out
 
 

@@ -1,0 +1,57 @@
+"""Score a reader folder on every test set and record the figures in its model card.
+
+    .venv/bin/python scripts/evaluate_reader.py [FOLDER]     # default: the bundled reader
+
+Runs ``qa eval`` (document level, the reader's own threshold) on the bundled article's set, the
+second article's set and the shared SQuAD 2.0 file, plus the SQuAD file paragraph-level
+(``--paragraphs``), writes ``evaluation.json`` into the folder and rewrites its README.md.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qa.evaluation import evaluate  # noqa: E402
+from qa.extractive import BUNDLED_READER, load_reader  # noqa: E402
+from qa.train.card import write_card  # noqa: E402
+
+SETS = [
+    ("bundled article (`tests/data/seed_questions.jsonl`)", ROOT / "tests/data/seed_questions.jsonl", False),
+    ("second article (`tests/data/library_questions.jsonl`)", ROOT / "tests/data/library_questions.jsonl", False),
+    ("SQuAD 2.0, 2 articles, document level", ROOT.parent / "shared/data/squad2-dev-2articles.json", False),
+    ("SQuAD 2.0, 2 articles, paragraph given", ROOT.parent / "shared/data/squad2-dev-2articles.json", True),
+]
+
+
+def main() -> None:
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else BUNDLED_READER
+    reader = load_reader(folder)
+    rows = []
+    figures = {}
+    for name, path, paragraphs in SETS:
+        m = evaluate(path, reader=reader, paragraphs=paragraphs, show_progress=True).metrics
+        figures[name] = m.to_dict()
+        rows.append(
+            f"| {name} | {m.n} ({m.n_no_ans} unanswerable) | {100 * m.exact_match:.1f} | {100 * m.f1:.1f} | "
+            f"{100 * m.has_ans_f1:.1f} | {m.no_ans_accuracy:.3f} | {m.citation_accuracy:.3f} | "
+            f"{m.latency_ms_p50:.1f} ms |"
+        )
+    markdown = [
+        f"`scripts/evaluate_reader.py` (threshold {reader.threshold}, retrieval top 5 unless the paragraph is given):",
+        "",
+        "| test set | questions | EM | F1 | HasAns F1 | NoAns accuracy | citation accuracy | p50 |",
+        "|---|---|---|---|---|---|---|---|",
+        *rows,
+    ]
+    (folder / "evaluation.json").write_text(json.dumps({"metrics": figures, "markdown": markdown}, indent=2) + "\n")
+    write_card(folder)
+    print("\n".join(markdown))
+
+
+if __name__ == "__main__":
+    main()
