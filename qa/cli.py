@@ -110,20 +110,11 @@ def format_answer(answer: Answer) -> str:
 
 def _read_questions(file: str | None) -> str:
     """Questions from a file or stdin, decoded as documents are (UTF-8, UTF-16 with a BOM, else Windows-1252)."""
-    from index.documents import decode
+    from index.documents import decode, read_text
 
     if file is None or file == "-":
         return decode(sys.stdin.buffer.read(), "standard input")
-    path = Path(file)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise QAError(f"{file}: no such file; give a text file with one question a line") from None
-    except IsADirectoryError:
-        raise QAError(f"{file}: is a directory; give a text file with one question a line") from None
-    except OSError as exc:
-        raise QAError(f"{file}: cannot be read ({exc.strerror})") from None
-    return decode(data, file)
+    return read_text(Path(file))  # its errors name the file and say what to do
 
 
 def cmd_index(args: argparse.Namespace) -> int:
