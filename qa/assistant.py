@@ -21,6 +21,7 @@ from index.store import (
     read_manifest,
     save_index,
 )
+from qa.attribution import context_sentences
 from qa.config import Settings, bundled_documents
 from qa.errors import ConfigError, IndexNotFoundError, IndexStoreError, NoDocumentsError
 from qa.question import check_question
@@ -271,11 +272,17 @@ class Assistant:
         return self.build_answer(question, best)
 
     def build_answer(self, question: str, candidate: Candidate) -> Answer:
-        """The answer text, verbatim, and every sentence the span touches, with exact offsets."""
+        """The answer text, verbatim, and every sentence the span touches, with exact offsets.
+
+        A quote attributed only with "he told" also cites the sentence that names the speaker
+        (:mod:`qa.attribution`); the sentences holding the answer come first.
+        """
         passage = candidate.passage
         sentences = [self.index.sentences[i] for i in passage.sentence_ids]
         cited = [s for s in sentences if s.start < candidate.end and candidate.start < s.end]
-        text = self.index.document(passage.document).text
+        document = self.index.document(passage.document)
+        cited += context_sentences(question, cited, document.sentences)
+        text = document.text
         return Answer(
             question=question,
             text=text[candidate.start : candidate.end],

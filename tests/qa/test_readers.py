@@ -118,3 +118,32 @@ def test_long_passages_are_read_whole_in_overlapping_windows() -> None:
     assert len(windows) > 3 and all(len(w.ids) <= reader.settings.max_length for w in windows)
     covered = {i for w in windows for o in w.offsets if o is not None for i in range(*o)}
     assert {i for i, ch in enumerate(text) if ch.isalnum()} <= covered  # no word is cut away
+
+
+QUOTED = (
+    "Mayor Ines Alvarado opened the bridge on Monday, promising faster trains.\n\n"
+    '"This bridge will carry us for a century," she told reporters after the ceremony.\n\n'
+    "The repairs took two years.\n"
+)
+
+
+def test_a_quote_attributed_with_a_pronoun_also_cites_the_sentence_naming_the_speaker() -> None:
+    start = QUOTED.index("This bridge")
+    assistant = assistant_over(
+        QUOTED, reader=FixedReader(start, start + len("This bridge will carry us for a century"), 0.9)
+    )
+    answer = assistant.answer("What will the bridge do?")
+    assert [c.sentence[:12] for c in answer.citations] == [
+        '"This bridge',
+        "Mayor Ines A",
+    ]  # the answer's sentence first
+    assert all(QUOTED[c.start : c.end] == c.sentence for c in answer.citations)
+
+
+def test_a_speech_question_answered_from_the_naming_sentence_cites_the_quote_that_follows() -> None:
+    start = QUOTED.index("promising faster trains")
+    span = FixedReader(start, start + len("promising faster trains"), 0.9)
+    said = assistant_over(QUOTED, reader=span).answer("What did Alvarado say?")
+    assert [c.sentence[:12] for c in said.citations] == ["Mayor Ines A", '"This bridge']
+    other = assistant_over(QUOTED, reader=span).answer("When did the bridge open?")  # not a speech question
+    assert [c.sentence[:12] for c in other.citations] == ["Mayor Ines A"]
