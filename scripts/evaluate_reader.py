@@ -1,40 +1,55 @@
 """Score a reader folder on every test set and record the figures in its model card.
 
-    .venv/bin/python scripts/evaluate_reader.py [FOLDER]     # default: the bundled reader
+    .venv/bin/python scripts/evaluate_reader.py [FOLDER] [--plots]     # default: the bundled reader
 
 Runs ``qa eval`` (document level, the reader's own threshold) on the bundled article's set, the
 second article's set and the shared SQuAD 2.0 file, plus the SQuAD file paragraph-level
 (``--paragraphs``), writes ``evaluation.json`` into the folder and rewrites its README.md.
+``--plots`` also redraws ``docs/eval-seed.png`` and ``docs/eval-squad.png``.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.evaluation import evaluate  # noqa: E402
+from qa.evaluation import evaluate, write_outputs  # noqa: E402
 from qa.extractive import BUNDLED_READER, load_reader  # noqa: E402
 from qa.train.card import write_card  # noqa: E402
 
-SETS = [
-    ("bundled article (`tests/data/seed_questions.jsonl`)", ROOT / "tests/data/seed_questions.jsonl", False),
-    ("second article (`tests/data/library_questions.jsonl`)", ROOT / "tests/data/library_questions.jsonl", False),
-    ("SQuAD 2.0, 2 articles, document level", ROOT.parent / "shared/data/squad2-dev-2articles.json", False),
-    ("SQuAD 2.0, 2 articles, paragraph given", ROOT.parent / "shared/data/squad2-dev-2articles.json", True),
+SQUAD = ROOT.parent / "shared/data/squad2-dev-2articles.json"
+SETS = [  # name, file, paragraph given, plot
+    (
+        "bundled article (`tests/data/seed_questions.jsonl`)",
+        ROOT / "tests/data/seed_questions.jsonl",
+        False,
+        "eval-seed",
+    ),
+    ("second article (`tests/data/library_questions.jsonl`)", ROOT / "tests/data/library_questions.jsonl", False, ""),
+    ("SQuAD 2.0, 2 articles, document level", SQUAD, False, "eval-squad"),
+    ("SQuAD 2.0, 2 articles, paragraph given", SQUAD, True, ""),
 ]
 
 
 def main() -> None:
-    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else BUNDLED_READER
+    args = [a for a in sys.argv[1:] if a != "--plots"]
+    folder = Path(args[0]) if args else BUNDLED_READER
     reader = load_reader(folder)
     rows = []
     figures = {}
-    for name, path, paragraphs in SETS:
-        m = evaluate(path, reader=reader, paragraphs=paragraphs, show_progress=True).metrics
+    for name, path, paragraphs, plot in SETS:
+        report = evaluate(path, reader=reader, paragraphs=paragraphs, show_progress=True)
+        if plot and "--plots" in sys.argv:
+            with tempfile.TemporaryDirectory() as tmp:
+                write_outputs(report, tmp)
+                shutil.copyfile(Path(tmp) / "plot.png", ROOT / "docs" / f"{plot}.png")
+        m = report.metrics
         figures[name] = m.to_dict()
         rows.append(
             f"| {name} | {m.n} ({m.n_no_ans} unanswerable) | {100 * m.exact_match:.1f} | {100 * m.f1:.1f} | "
