@@ -6,7 +6,7 @@ question the best candidate's margin (span score minus its window's
 no-answer score) is recorded with whether answering it would be right
 (answerable and F1 >= 0.5 against the gold answers). A logistic fit of
 right-or-wrong on the margin (Platt scaling) gives the confidence; the
-threshold is the confidence that maximises SQuAD 2.0 F1 on the same
+threshold is the lowest confidence within one F1 point of the best SQuAD 2.0 F1 on the same
 questions (an abstention scores 1 on an unanswerable question, 0 on an
 answerable one). Both go into the folder's settings.json. The reliability
 plot uses leave-one-article-out predictions, so it shows how the
@@ -28,6 +28,9 @@ import numpy as np
 from qa.datasets import load_test_set
 from qa.extractive import Calibration, ExtractiveReader, ReaderSettings
 from qa.metrics import best_over_golds
+
+
+TOLERANCE = 0.01  # F1 (0-1) given up on the held-out split for a lower threshold
 
 
 @dataclass(frozen=True)
@@ -64,9 +67,11 @@ def best_threshold(observations: Sequence[Observation], confidences: Sequence[fl
     grid = [round(t, 3) for t in np.linspace(0.05, 0.95, 91)]
     scores = [f1_at(observations, confidences, t) for t in grid]
     best = max(scores)
-    # Among equally good thresholds, the middle one: least sensitive to small shifts.
-    ties = [t for t, s in zip(grid, scores, strict=True) if s >= best - 1e-9]
-    return ties[len(ties) // 2]
+    # Half the held-out questions are unanswerable (SQuAD 2.0), far more than in the articles people
+    # bring, and the F1 curve is flat near its top: among thresholds within TOLERANCE of the best,
+    # the lowest, so the assistant answers whenever that costs (almost) nothing on held-out data.
+    near = [t for t, s in zip(grid, scores, strict=True) if s >= best - TOLERANCE]
+    return near[0]
 
 
 def observe(folder: str | Path, test_set: str | Path, articles: Sequence[str], *, top_k: int) -> list[Observation]:
