@@ -113,7 +113,10 @@ def _read_questions(file: str | None) -> str:
     from index.documents import decode, read_text
 
     if file is None or file == "-":
-        return decode(sys.stdin.buffer.read(), "standard input")
+        data = sys.stdin.buffer.read()
+        if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            data = data.replace(b"\x00", b"")  # a NUL typed or piped into a question is nothing, not binary
+        return decode(data, "standard input")
     return read_text(Path(file))  # its errors name the file and say what to do
 
 

@@ -74,15 +74,15 @@ def test_api_refuses_unaskable_questions(seed_assistant: Assistant, question: st
 @pytest.mark.parametrize(
     "question",
     [
-        "Where did\x00 Khamenei\x07 speak?",
-        "Where did \u202ekhamenei\u202c speak?",  # right-to-left override around the name
-        "Where did Khamenei\u200b speak?\ufeff",  # zero-width space, byte-order mark
+        "How many\x00 missiles did Iran\x07 fire?",
+        "How many \u202emissiles\u202c did Iran fire?",  # right-to-left override around a word
+        "How many missiles\u200b did Iran fire?\ufeff",  # zero-width space, byte-order mark
     ],
     ids=["null-and-bell", "bidi-override", "zero-width"],
 )
 def test_api_ignores_invisible_characters(seed_assistant: Assistant, question: str) -> None:
     answer = seed_assistant.answer(question)
-    assert answer.text == "Qom"
+    assert answer.text == seed_assistant.answer("How many missiles did Iran fire?").text == "more than a dozen"
     assert_sane(answer, SEED_TEXT)
 
 
@@ -310,13 +310,13 @@ def test_cli_refuses_unaskable_questions(tmp_path: Path, args: list[str], messag
 
 
 def test_cli_reads_null_bytes_from_stdin_as_nothing(tmp_path: Path) -> None:
-    done = run_cli("ask", "--json", "-", home=tmp_path, stdin="Where did\x00 Khamenei speak?\n")
-    assert done.returncode == 0 and json.loads(done.stdout)["answer"] == "Qom"
+    done = run_cli("ask", "--json", "-", home=tmp_path, stdin="How many\x00 missiles did Iran fire?\n")
+    assert done.returncode == 0 and json.loads(done.stdout)["answer"] == "more than a dozen"
 
 
 def test_cli_drops_terminal_escape_sequences(tmp_path: Path) -> None:
-    done = run_cli("ask", "\x1b[2J\x07Where did Khamenei speak?", home=tmp_path)
-    assert done.returncode == 0 and "Answer: Qom" in done.stdout
+    done = run_cli("ask", "\x1b[2J\x07How many missiles did Iran fire?", home=tmp_path)
+    assert done.returncode == 0 and "Answer: more than a dozen" in done.stdout
     assert "\x1b" not in done.stdout + done.stderr and "\x07" not in done.stdout + done.stderr
 
 

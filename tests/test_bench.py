@@ -39,7 +39,8 @@ def test_bench_prints_the_table(tmp_path) -> None:  # type: ignore[no-untyped-de
     for measure in (
         "cold start",
         "warm `answer()` p50",
-        "answer p50 / embedding p50",
+        "of which the reader",
+        "split + passages, only punctuation",
         "build throughput",
         "3,000 vectors, ivf",
     ):

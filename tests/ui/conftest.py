@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from qa.assistant import Assistant
+from qa.config import Settings
 from tests.conftest import SEED
 from ui.app import ChatApp, launch
 
@@ -16,16 +18,23 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def answering(assistant: Assistant) -> Assistant:
+    """The seed index with abstention off: the UI tests are about what the chat shows of an answer."""
+    return Assistant(assistant.index, assistant.embedder, settings=Settings(abstain_below=0.0))
+
+
 @pytest.fixture
 def chat_app(seed_assistant, tmp_path: Path) -> ChatApp:  # type: ignore[no-untyped-def]
-    return ChatApp(seed_assistant, base_paths=[SEED], upload_dir=tmp_path / "uploads", index_dir=tmp_path / "index")
+    return ChatApp(
+        answering(seed_assistant), base_paths=[SEED], upload_dir=tmp_path / "uploads", index_dir=tmp_path / "index"
+    )
 
 
 @pytest.fixture(scope="module")
 def server(seed_assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, ChatApp]]:  # type: ignore[no-untyped-def]
     """A real Gradio server on a free port, as `qa serve` starts it."""
     tmp = tmp_path_factory.mktemp("server")
-    app = ChatApp(seed_assistant, base_paths=[SEED], upload_dir=tmp / "uploads", index_dir=tmp / "index")
+    app = ChatApp(answering(seed_assistant), base_paths=[SEED], upload_dir=tmp / "uploads", index_dir=tmp / "index")
     demo = launch(app, port=free_port(), block=False)
     try:
         yield demo.local_url.rstrip("/"), app
