@@ -29,7 +29,6 @@ from qa.datasets import load_test_set
 from qa.extractive import Calibration, ExtractiveReader, ReaderSettings
 from qa.metrics import best_over_golds
 
-
 TOLERANCE = 0.01  # F1 (0-1) given up on the held-out split for a lower threshold
 
 
