@@ -272,9 +272,7 @@ def train(
     tokenizer = tokenizer or AutoTokenizer.from_pretrained(config.base_model)
     examples, held, data = load_training_data(config)
     features = build_features(tokenizer, examples, max_length=config.max_length, stride=config.stride)
-    dev = held[: config.dev_questions] if held else []
-    if dev:
-        dev = random.Random(config.seed).sample(held, min(config.dev_questions, len(held)))
+    dev = random.Random(config.seed).sample(held, min(config.dev_questions, len(held)))
     logger.info("%d examples -> %d windows; %d dev questions", len(examples), len(features), len(dev))
 
     model: Any = model_factory() if model_factory else BertForQuestionAnswering.from_pretrained(config.base_model)
