@@ -94,16 +94,18 @@ class QAModel(Protocol):
 class OnnxQAModel:
     """An ONNX extractive QA model run by onnxruntime on the CPU."""
 
-    def __init__(self, path: str | Path, *, threads: int | None = None) -> None:
+    def __init__(self, model: str | Path | bytes, *, threads: int | None = None) -> None:
+        """``model``: a path, or the serialised model itself (bytes already read and checked)."""
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or min(os.cpu_count() or 1, 4)
         options.inter_op_num_threads = 1
         try:
-            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            source = model if isinstance(model, bytes) else str(model)
+            self.session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
-            raise ModelLoadError(f"cannot load the reader model {path}: {exc}") from None
+            raise ModelLoadError(f"cannot load the reader model: {exc}") from None
 
     def logits(
         self, input_ids: np.ndarray, attention_mask: np.ndarray, token_type_ids: np.ndarray
@@ -186,10 +188,13 @@ class ExtractiveReader:
             settings = ReaderSettings.from_dict(json.loads((root / SETTINGS_FILE).read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError) as exc:
             raise ModelLoadError(f"{root}: not a reader folder ({exc}); export one with `qa export-reader`") from None
+        # Each file is read once: the bytes that pass the checksum are the bytes loaded.
+        verified: dict[str, bytes] = {}
         for file in ("model.onnx", "tokenizer.json"):
             expected = settings.sha256.get(file)
             try:
-                actual = hashlib.sha256((root / file).read_bytes()).hexdigest()
+                verified[file] = (root / file).read_bytes()
+                actual = hashlib.sha256(verified[file]).hexdigest()
             except OSError as exc:
                 raise ModelLoadError(f"{root / file}: cannot be read ({exc}); reinstall the package") from None
             if actual != expected:
@@ -198,8 +203,8 @@ class ExtractiveReader:
                     "reinstall the package or export the reader again"
                 )
         return cls(
-            OnnxQAModel(root / "model.onnx"),
-            Tokenizer.from_file(str(root / "tokenizer.json")),
+            OnnxQAModel(verified["model.onnx"]),
+            Tokenizer.from_str(verified["tokenizer.json"].decode("utf-8")),
             settings,
             name=name or f"trained:{root.name}",
         )
