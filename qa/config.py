@@ -44,8 +44,6 @@ class Settings:
             ``None`` uses the reader's own threshold (the trained reader's is chosen on held-out data).
         reader: ``"trained"`` (default), ``"trained:<folder>"``, ``"sentence-only"`` or
             ``"transformers:<QA model folder or name>"``.
-        early_answer: Read the best-ranked passage first and stop there when its answer is at
-            least this confident; ``None`` reads every retrieved passage in one batch.
         max_question_chars: Longest question accepted.
         backend: How the embedding model runs; see :func:`index.embedder.load_embedder`.
         search: Which vector index to build; see :mod:`index.vector_index`.
@@ -57,7 +55,6 @@ class Settings:
     top_k: int = 5
     abstain_below: float | None = None
     reader: str = "trained"
-    early_answer: float | None = None
     max_question_chars: int = MAX_QUESTION_CHARS
     backend: str = "auto"
     search: SearchSettings = SearchSettings()
@@ -70,8 +67,6 @@ class Settings:
             )
         if self.abstain_below is not None and not 0.0 <= self.abstain_below <= 1.0:
             raise ConfigError(f"abstain_below must be in [0, 1], got {self.abstain_below}")
-        if self.early_answer is not None and not 0.0 <= self.early_answer <= 1.0:
-            raise ConfigError(f"early_answer must be in [0, 1] or None, got {self.early_answer}")
         if self.backend not in BACKENDS:
             raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
 
@@ -84,16 +79,10 @@ class Settings:
             k = int(top_k)
         except ValueError:
             raise ConfigError(f"QA_TOP_K must be a whole number, got {top_k!r}") from None
-        early = env.get("QA_EARLY_ANSWER", "")
-        try:
-            early_answer = None if early.lower() in ("", "off", "none") else float(early)
-        except ValueError:
-            raise ConfigError(f"QA_EARLY_ANSWER must be a confidence in [0, 1] or 'off', got {early!r}") from None
         return cls(
             model=env.get("QA_MODEL", DEFAULT_MODEL),
             home=default_home(env),
             top_k=k,
-            early_answer=early_answer,
             reader=env.get("QA_READER", "trained"),
             backend=env.get("QA_BACKEND", "auto"),
             search=SearchSettings(kind=env.get("QA_INDEX_TYPE", "auto")),

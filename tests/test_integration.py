@@ -180,3 +180,29 @@ def test_cli_names_the_bad_file(tmp_path: Path) -> None:
     good_dir = tmp_path / "idx"
     done = run_cli("ask", "--index-dir", str(good_dir), "q?", home=tmp_path)
     assert done.returncode == 1 and not good_dir.exists()  # nothing was created by a failed command
+
+
+def test_questions_run_with_one_blas_thread_and_trace_times_the_reader(seed_assistant: Assistant) -> None:
+    """Idle two-thread BLAS workers spin and slow the reader (README, Speed): every question path limits them."""
+    from threadpoolctl import threadpool_info
+
+    from index.documents import Sentence
+    from index.passages import Passage
+    from qa.reader import Reading
+
+    seen: list[int] = []
+    inner = seed_assistant.reader
+
+    class Watching:
+        name, threshold = inner.name, inner.threshold
+
+        def read(self, question: str, passages: list[Passage], sentences: list[Sentence]) -> Reading:
+            seen.append(max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"))
+            return inner.read(question, passages, sentences)
+
+    watched = Assistant(seed_assistant.index, seed_assistant.embedder, reader=Watching())
+    watched.answer("Where did Khamenei speak?")
+    trace = watched.trace("Where did Khamenei speak?")
+    watched.answer_many(["Where did Khamenei speak?", "How many missiles did Iran fire?"])
+    assert seen == [1, 1, 1, 1]
+    assert 0 < trace.reading_seconds < trace.seconds
