@@ -42,11 +42,13 @@ def _cpu_seconds(path: Path) -> float:
 
 
 @pytest.mark.parametrize("shape", sorted(SHAPES))
-def test_twice_the_input_takes_at_most_two_and_a_half_times_as_long(shape: str, tmp_path: Path) -> None:
+def test_four_times_the_input_takes_at_most_six_times_as_long(shape: str, tmp_path: Path) -> None:
+    # 4x the input: linear work takes 4x, quadratic 16x. The wide gap leaves room for this
+    # machine's noise (2x input with a 2.5x bound failed once at 2.76x on linear code).
     count_cl100k("warm up")  # the encoding loads once, outside the timing
     small, large = tmp_path / "small.txt", tmp_path / "large.txt"
-    small.write_text(SHAPES[shape](200_000), encoding="utf-8", newline="")
+    small.write_text(SHAPES[shape](100_000), encoding="utf-8", newline="")
     large.write_text(SHAPES[shape](400_000), encoding="utf-8", newline="")
     _process(small)  # caches and imports
     t_small, t_large = _cpu_seconds(small), _cpu_seconds(large)
-    assert t_large <= 2.5 * t_small + 0.005, f"{shape}: {t_small:.3f} s -> {t_large:.3f} s"
+    assert t_large <= 6 * t_small + 0.01, f"{shape}: {t_small:.3f} s -> {t_large:.3f} s"
