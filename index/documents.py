@@ -197,13 +197,18 @@ def html_to_text(html: str) -> str:
     return parser.text()
 
 
-def make_document(path: str, text: str, *, markdown: bool = False) -> Document:
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def make_document(path: str, text: str, *, markdown: bool = False, sha256: str | None = None) -> Document:
     """Split a text into sentences and wrap it as a :class:`Document`.
 
     Args:
         path: The name the document is cited under.
         text: The full text; offsets refer to it.
         markdown: Treat the text as Markdown (skip code fences and block markers).
+        sha256: The text's checksum, when the caller has it already.
 
     Raises:
         EmptyDocumentError: No sentence is left after boilerplate removal.
@@ -222,8 +227,7 @@ def make_document(path: str, text: str, *, markdown: bool = False) -> Document:
             f"{path}: no article text found (the file is empty or only page boilerplate); "
             "pass a document with some sentences"
         )
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return Document(path=path, text=text, sha256=digest, sentences=tuple(sentences))
+    return Document(path=path, text=text, sha256=sha256 or _sha256(text), sentences=tuple(sentences))
 
 
 MAX_DOCUMENT_BYTES = 20 * 2**20
@@ -281,6 +285,36 @@ def read_text(path: Path) -> str:
     return decode(data, str(path)).replace("\r\n", "\n").replace("\r", "\n")
 
 
+@dataclass(frozen=True)
+class Source:
+    """A document read and hashed but not yet split: enough to tell whether an index is current.
+
+    Splitting is most of the cost of loading a document, and an index that is current
+    already holds every sentence, so reopening one splits nothing (:func:`read_sources`).
+    """
+
+    path: str
+    text: str
+    sha256: str
+    markdown: bool
+
+    def split(self) -> Document:
+        """The document with its sentences (:func:`make_document`)."""
+        return make_document(self.path, self.text, markdown=self.markdown, sha256=self.sha256)
+
+
+def read_source(path: str | Path) -> Source:
+    """Read one document from disk, without splitting it (see :func:`load_document`)."""
+    file = Path(path).expanduser()
+    if not file.exists():
+        raise DocumentNotFoundError(f"{path}: no such file or directory; check the path")
+    text = read_text(file)
+    suffix = file.suffix.lower()
+    if suffix in (".html", ".htm"):
+        text = html_to_text(text)
+    return Source(str(file.resolve()), text, _sha256(text), markdown=suffix in (".md", ".markdown"))
+
+
 def load_document(path: str | Path) -> Document:
     """Read one document from disk and split it into sentences.
 
@@ -295,14 +329,7 @@ def load_document(path: str | Path) -> Document:
         DocumentTooLargeError: The file is over ``MAX_DOCUMENT_BYTES``.
         EmptyDocumentError: The file has no article text.
     """
-    file = Path(path).expanduser()
-    if not file.exists():
-        raise DocumentNotFoundError(f"{path}: no such file or directory; check the path")
-    text = read_text(file)
-    suffix = file.suffix.lower()
-    if suffix in (".html", ".htm"):
-        text = html_to_text(text)
-    return make_document(str(file.resolve()), text, markdown=suffix in (".md", ".markdown"))
+    return read_source(path).split()
 
 
 def _walk(root: Path) -> list[Path]:
@@ -358,19 +385,24 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
     return unique
 
 
-def load_documents(paths: Sequence[str | Path]) -> list[Document]:
-    """Load every document under ``paths`` (files or directories).
+def read_sources(paths: Sequence[str | Path]) -> list[Source]:
+    """Read every document under ``paths`` (files or directories), without splitting them.
 
-    A file whose text is identical to one already loaded is skipped with a
+    A file whose text is identical to one already read is skipped with a
     warning: two copies would fill the top passages with the same sentences.
     """
-    documents: list[Document] = []
+    sources: list[Source] = []
     seen: dict[str, str] = {}
     for path in expand_paths(paths):
-        document = load_document(path)
-        if document.sha256 in seen:
-            logger.warning("%s has the same text as %s; indexing it once", document.path, seen[document.sha256])
+        source = read_source(path)
+        if source.sha256 in seen:
+            logger.warning("%s has the same text as %s; indexing it once", source.path, seen[source.sha256])
             continue
-        seen[document.sha256] = document.path
-        documents.append(document)
-    return documents
+        seen[source.sha256] = source.path
+        sources.append(source)
+    return sources
+
+
+def load_documents(paths: Sequence[str | Path]) -> list[Document]:
+    """Load and split every document under ``paths`` (see :func:`read_sources`)."""
+    return [source.split() for source in read_sources(paths)]

@@ -8,6 +8,8 @@ On disk an index is one directory::
     corpus.<gen>.json          documents' text, sentence and passage spans
     passages.<gen>.faiss       FAISS inner-product index of passage vectors
                                (flat, IVF or HNSW: see index/vector_index.py)
+    keywords.<gen>.npz         BM25 scores of the passages (index/keywords.py);
+                               an index saved without it builds it on load
 
 Only passages are embedded: the reader reads passage text, so sentences need
 their spans, not vectors (format 1 also stored sentence vectors, which halved
@@ -45,9 +47,10 @@ from typing import Any
 
 import numpy as np
 
-from index.documents import Document, Sentence
+from index.documents import Document, Sentence, Source
 from index.embedder import Embedder
 from index.errors import IndexCorruptError, IndexNotFoundError, IndexStoreError, ModelMismatchError
+from index.keywords import KeywordIndex
 from index.passages import Passage, count_cl100k, make_passages
 from index.vector_index import (
     DEFAULT_SEARCH,
@@ -130,6 +133,7 @@ class PassageIndex:
     sentences: tuple[Sentence, ...]
     passages: tuple[Passage, ...]
     faiss_index: Any
+    keywords: KeywordIndex
 
     @functools.cached_property
     def _by_path(self) -> dict[str, tuple[Document, int]]:
@@ -201,7 +205,8 @@ def build_index(
         search_settings=search,
         index_params=params,
     )
-    return PassageIndex(manifest, tuple(documents), sentences, tuple(passages), faiss_index)
+    keywords = KeywordIndex.build([p.text for p in passages])
+    return PassageIndex(manifest, tuple(documents), sentences, tuple(passages), faiss_index, keywords)
 
 
 def _sha256(data: bytes) -> str:
@@ -276,7 +281,10 @@ def _corpus_json(index: PassageIndex) -> bytes:
 # Every name the store writes: generation files (format 1 also wrote sentence vectors), the
 # manifest, the lock, and the temporary files of _write_file. Cleanup deletes only these, so
 # a folder shared with anything else never loses a file the store did not write.
-_GENERATION = r"(?:corpus\.[0-9a-f]{12}\.json|passages\.[0-9a-f]{12}\.faiss|sentences\.[0-9a-f]{12}\.npy)"
+_GENERATION = (
+    r"(?:corpus\.[0-9a-f]{12}\.json|passages\.[0-9a-f]{12}\.faiss|keywords\.[0-9a-f]{12}\.npz"
+    r"|sentences\.[0-9a-f]{12}\.npy)"
+)
 _OWN_FILE = re.compile(rf"{_GENERATION}|\.(?:{_GENERATION}|manifest\.json)\.[A-Za-z0-9_]+\.tmp|manifest\.json|\.lock")
 _STALE = re.compile(rf"{_GENERATION}|\.(?:{_GENERATION}|manifest\.json)\.[A-Za-z0-9_]+\.tmp")
 
@@ -327,8 +335,10 @@ def save_index(index: PassageIndex, directory: str | Path) -> Manifest:
     target.mkdir(parents=True, exist_ok=True)
     generation = secrets.token_hex(6)
     corpus = _corpus_json(index)
+    keywords = index.keywords.to_bytes()
     writers: dict[str, Callable[[_HashingSink], object]] = {
         f"corpus.{generation}.json": lambda sink: sink.write(corpus),
+        f"keywords.{generation}.npz": lambda sink: sink.write(keywords),
         f"passages.{generation}.faiss": lambda sink: faiss.write_index(
             index.faiss_index,
             faiss.PyCallbackIOWriter(sink.write),  # type: ignore[attr-defined]
@@ -467,12 +477,23 @@ def load_index(directory: str | Path, *, model: str | None = None) -> PassageInd
     )
     if not counts_ok:
         raise IndexCorruptError(f"{directory}: vector and text counts disagree; rebuild with `qa index`")
-    return PassageIndex(manifest, documents, tuple(all_sentences), passages, faiss_index)
+    if any(name.startswith("keywords.") for name in manifest.files):
+        _, keyword_data = _verified(root, manifest, "keywords.", mappable=False)
+        assert keyword_data is not None
+        try:
+            keywords = KeywordIndex.from_bytes(keyword_data)
+        except ValueError as exc:
+            raise IndexCorruptError(f"{directory}: {exc}; rebuild with `qa index`") from None
+        if keywords.size != len(passages):
+            raise IndexCorruptError(f"{directory}: keyword and passage counts disagree; rebuild with `qa index`")
+    else:  # saved before keywords were stored
+        keywords = KeywordIndex.build([p.text for p in passages])
+    return PassageIndex(manifest, documents, tuple(all_sentences), passages, faiss_index, keywords)
 
 
 def is_current(
     manifest: Manifest,
-    documents: Sequence[Document],
+    documents: Sequence[Document] | Sequence[Source],
     model: str,
     settings: PassageSettings,
     search: SearchSettings = DEFAULT_SEARCH,

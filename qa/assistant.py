@@ -12,7 +12,7 @@ from pathlib import Path
 
 from threadpoolctl import ThreadpoolController
 
-from index.documents import Document, Sentence, load_documents
+from index.documents import Document, Sentence, Source, read_sources
 from index.embedder import Embedder, load_embedder, resolve_model
 from index.store import (
     PassageIndex,
@@ -147,16 +147,12 @@ class Assistant:
             paths = [paths]
         if paths is not None and not paths:
             raise NoDocumentsError("no documents given; pass at least one .txt, .md or .html file (or None)")
-        documents = load_documents(paths if paths is not None else bundled_documents())
-        directory = Path(index_dir).expanduser() if index_dir else settings.index_dir_for([d.path for d in documents])
-        return cls.from_documents(
-            documents,
-            index_dir=directory,
-            settings=settings,
-            reader=reader,
-            embedder=embedder,
-            show_progress=show_progress,
-        )
+        # Read and hashed, not split: a current index already holds every sentence.
+        sources = read_sources(paths if paths is not None else bundled_documents())
+        directory = Path(index_dir).expanduser() if index_dir else settings.index_dir_for([s.path for s in sources])
+        embedder = embedder or load_embedder(settings.model, backend=settings.backend)
+        index = _load_or_build(sources, embedder, directory, settings, show_progress)
+        return cls(index, embedder, reader=make_reader(reader, settings), settings=settings, index_dir=directory)
 
     @classmethod
     def from_documents(
@@ -309,17 +305,17 @@ class Assistant:
 
 
 def _load_or_build(
-    documents: Sequence[Document],
+    sources: Sequence[Source] | Sequence[Document],
     embedder: Embedder,
     directory: Path,
     settings: Settings,
     show_progress: bool,
 ) -> PassageIndex:
-    """Reload the index in ``directory`` if it is current, else build and save it."""
+    """Reload the index in ``directory`` if it is current, else split the documents, build and save it."""
     check_index_dir(directory)  # before minutes of embedding, not after
     try:
         manifest = read_manifest(directory)
-        if is_current(manifest, documents, embedder.name, settings.passages, settings.search):
+        if is_current(manifest, sources, embedder.name, settings.passages, settings.search):
             return load_index(directory, model=embedder.name)
         logger.info("documents, model or settings changed; rebuilding the index in %s", directory)
     except IndexNotFoundError:
@@ -327,6 +323,7 @@ def _load_or_build(
     except IndexStoreError as exc:
         # Never load a damaged index silently, never fail for one either: the documents are here.
         logger.warning("the index in %s cannot be used (%s); rebuilding it from the documents", directory, exc)
+    documents = [s.split() if isinstance(s, Source) else s for s in sources]
     index = build_index(
         documents, embedder, settings=settings.passages, search=settings.search, show_progress=show_progress
     )

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 
+from index.text import UPPER
 from qa.question import AnswerType, analyze
-from qa.text import UPPER
 
 _PRONOUNS = {
     "he": "{e}",

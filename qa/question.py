@@ -7,8 +7,8 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+from index.text import terms
 from qa.errors import EmptyQuestionError, QuestionTooLongError
-from qa.text import terms
 
 
 class AnswerType(StrEnum):

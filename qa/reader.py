@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 
 from index.documents import Sentence
 from index.passages import Passage
-from qa.text import terms
+from index.text import terms
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from index.embedder import Embedder
 from index.passages import Passage
 from index.store import PassageIndex
 from qa.errors import ConfigError
-from qa.text import terms
 
 RRF_K = 60  # the constant from the RRF paper; damps the influence of top ranks
 
@@ -54,15 +53,10 @@ class HybridRetriever:
             raise ConfigError(f"top_k must be at least 1, got {top_k}")
         if candidates < top_k:
             raise ConfigError(f"candidates ({candidates}) must be at least top_k ({top_k})")
-        import bm25s
-
         self.index = index
         self.embedder = embedder
         self.top_k = top_k
         self.candidates = candidates
-        # Lucene's IDF is never negative, unlike BM25Okapi's on tiny corpora.
-        self._bm25 = bm25s.BM25(method="lucene")
-        self._bm25.index([terms(p.text) or ["\x00"] for p in index.passages], show_progress=False)
 
     def embed(self, question: str) -> np.ndarray:
         """Embed a question once; the reader reuses the vector."""
@@ -74,8 +68,7 @@ class HybridRetriever:
             vector = self.embed(question)
         dense_hits = self.index.search(vector, self.candidates)
         dense = dict(dense_hits)
-        query_terms = terms(question)
-        lexical_scores = self._bm25.get_scores(query_terms) if query_terms else np.zeros(len(self.index.passages))
+        lexical_scores = self.index.keywords.scores(question)
         lexical_order = [int(i) for i in np.argsort(-lexical_scores)[: self.candidates] if lexical_scores[i] > 0]
 
         fused: dict[int, float] = {}

@@ -1,4 +1,4 @@
-"""Word-level text helpers shared by lexical retrieval and the reader."""
+"""Word-level text helpers shared by keyword search (BM25), the question checks and the reader."""
 
 from __future__ import annotations
 
