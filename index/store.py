@@ -174,10 +174,14 @@ def build_index(
     settings: PassageSettings = PassageSettings(),
     search: SearchSettings = DEFAULT_SEARCH,
     show_progress: bool = False,
+    previous: PassageIndex | None = None,
 ) -> PassageIndex:
     """Cut documents into passages and embed the passages.
 
-    Nothing is written to disk; see :func:`save_index`.
+    ``previous``: an index built with the same embedder and passage settings; a passage
+    it already holds (same document text, same span) keeps its vector, so changing one
+    document of many embeds only that document's passages. Nothing is written to disk;
+    see :func:`save_index`.
     """
     passages = make_passages(
         documents,
@@ -190,7 +194,7 @@ def build_index(
     sentences = tuple(s for d in documents for s in d.sentences)
     if show_progress:
         logger.info("embedding %d passages", len(passages))
-    vectors = embedder.encode([p.text for p in passages], show_progress=show_progress)
+    vectors = _embed(passages, documents, embedder, previous, show_progress)
     # Inner product equals cosine similarity on the normalised vectors the embedder returns.
     faiss_index, kind, params = build_vector_index(vectors.reshape(-1, embedder.dimension), search)
     manifest = Manifest(
@@ -207,6 +211,35 @@ def build_index(
     )
     keywords = KeywordIndex.build([p.text for p in passages])
     return PassageIndex(manifest, tuple(documents), sentences, tuple(passages), faiss_index, keywords)
+
+
+def _embed(
+    passages: Sequence[Passage],
+    documents: Sequence[Document],
+    embedder: Embedder,
+    previous: PassageIndex | None,
+    show_progress: bool,
+) -> np.ndarray:
+    """Passage vectors: reused from ``previous`` where it holds the same passage, else embedded."""
+    vectors = np.zeros((len(passages), embedder.dimension), dtype=np.float32)
+    known: dict[tuple[str, int, int], int] = {}
+    if previous is not None and previous.manifest.dimension == embedder.dimension:
+        sha = {d.path: d.sha256 for d in previous.documents}
+        known = {(sha[p.document], p.start, p.end): i for i, p in enumerate(previous.passages)}
+    sha = {d.path: d.sha256 for d in documents}
+    todo: list[int] = []
+    for i, passage in enumerate(passages):
+        old = known.get((sha[passage.document], passage.start, passage.end))
+        if old is None:
+            todo.append(i)
+        else:
+            assert previous is not None
+            vectors[i] = previous.faiss_index.reconstruct(old)
+    if known:
+        logger.info("reusing %d passage vectors; embedding %d", len(passages) - len(todo), len(todo))
+    if todo:
+        vectors[todo] = embedder.encode([passages[i].text for i in todo], show_progress=show_progress)
+    return vectors
 
 
 def _sha256(data: bytes) -> str:

@@ -313,11 +313,14 @@ def _load_or_build(
 ) -> PassageIndex:
     """Reload the index in ``directory`` if it is current, else split the documents, build and save it."""
     check_index_dir(directory)  # before minutes of embedding, not after
+    previous = None
     try:
         manifest = read_manifest(directory)
         if is_current(manifest, sources, embedder.name, settings.passages, settings.search):
             return load_index(directory, model=embedder.name)
         logger.info("documents, model or settings changed; rebuilding the index in %s", directory)
+        if manifest.model == embedder.name and manifest.passage_settings == settings.passages:
+            previous = load_index(directory, model=embedder.name)  # its vectors for unchanged passages
     except IndexNotFoundError:
         logger.info("building a new index in %s", directory)
     except IndexStoreError as exc:
@@ -325,8 +328,14 @@ def _load_or_build(
         logger.warning("the index in %s cannot be used (%s); rebuilding it from the documents", directory, exc)
     documents = [s.split() if isinstance(s, Source) else s for s in sources]
     index = build_index(
-        documents, embedder, settings=settings.passages, search=settings.search, show_progress=show_progress
+        documents,
+        embedder,
+        settings=settings.passages,
+        search=settings.search,
+        show_progress=show_progress,
+        previous=previous,
     )
+    del previous  # its FAISS index may be large
     try:
         save_index(index, directory)
     except PermissionError as exc:

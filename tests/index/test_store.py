@@ -73,7 +73,7 @@ def test_model_mismatch(tmp_path: Path, hash_embedder: HashEmbedder) -> None:
         load_index(tmp_path, model="sentence-transformers/all-MiniLM-L6-v2")
 
 
-@pytest.mark.parametrize("prefix", ["corpus.", "passages."])
+@pytest.mark.parametrize("prefix", ["corpus.", "passages.", "keywords."])
 @pytest.mark.parametrize("damage", ["flip", "truncate", "append", "delete"])
 def test_damaged_files_are_detected(tmp_path: Path, hash_embedder: HashEmbedder, prefix: str, damage: str) -> None:
     save_index(build(hash_embedder), tmp_path)
