@@ -421,8 +421,7 @@ def bench_real_corpus(runs: int, home: str, min_passages: int) -> list[Row]:
         Row(f"real text: {passages:,} passages, {len(index.sentences):,} sentences ({copies} articles)", ""),
         Row("real text: first build (or cached load)", f"{first:.1f} s"),
         Row(
-            "real text: reopen an unchanged index (documents read and hashed, not split; index verified; "
-            "BM25 loaded)",
+            "real text: reopen an unchanged index (documents read and hashed, not split; index verified; BM25 loaded)",
             f"{_median(loads):.2f} s",
             "<= 0.2 s",
             _verdict(_median(loads), 0.2),
