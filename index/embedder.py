@@ -77,13 +77,35 @@ def resolve_model(model: str) -> tuple[str, str]:
     return model, model
 
 
-class SentenceTransformerEmbedder:
-    """A sentence-transformers model, loaded once, safe to call from several threads."""
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX); elsewhere torch emulates it slowly."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            flags = handle.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
-    def __init__(self, model: SentenceTransformer, *, name: str, batch_size: int = 64) -> None:
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, loaded once, safe to call from several threads.
+
+    Args:
+        model: The loaded model.
+        name: Recorded in the index manifest.
+        batch_size: Texts per forward pass.
+        bf16: Run the forward pass under bfloat16 autocast; ``None``: where the CPU has native
+            bf16. On this project's 2-core AVX-512 BF16 machine it embeds passages 1.8x faster, and
+            the vectors keep a cosine of 0.99997 or more with fp32's (min over 482 passages).
+    """
+
+    def __init__(
+        self, model: SentenceTransformer, *, name: str, batch_size: int = 64, bf16: bool | None = None
+    ) -> None:
         self.model = model
         self.name = name
         self.batch_size = batch_size
+        self.bf16 = (str(model.device) == "cpu" and cpu_has_bf16()) if bf16 is None else bf16
         dimension = model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") else None
         self.dimension = int(dimension or model.get_sentence_embedding_dimension() or 0)
         self.max_tokens = int(model.max_seq_length or 512)
@@ -117,7 +139,9 @@ class SentenceTransformerEmbedder:
     def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._lock:
+        import torch
+
+        with self._lock, torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
             vectors = self.model.encode(
                 list(texts),
                 batch_size=self.batch_size,
@@ -141,9 +165,10 @@ TORCH_BATCH_MIN = 256
 class DualEmbedder:
     """The numpy encoder for questions and small batches, sentence-transformers for big ones.
 
-    Both compute the same vectors (to about 1e-7), so which one ran never shows in
-    an answer. sentence-transformers is loaded only when a big batch first needs it,
-    which keeps torch out of a process that only asks questions.
+    Both compute the same vectors (to about 1e-7 in fp32; with bf16 autocast, where the CPU
+    has it, the big batches' vectors keep a cosine of 0.99997 or more with the numpy ones), so
+    which one ran does not show in retrieval. sentence-transformers is loaded only when a big
+    batch first needs it, which keeps torch out of a process that only asks questions.
     """
 
     def __init__(self, small: Embedder, load_large: Callable[[], Embedder]) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from index.embedder import cpu_has_bf16
 from qa.decoding import best_window_span
 from qa.metrics import f1 as f1_score
 from qa.train.features import Example, Features, build_features, document_negatives, load_squad_paragraphs, md5
@@ -311,7 +312,7 @@ def train(
         torch.set_rng_state(saved["torch_rng"])
         state = TrainState(**saved["state"])
         logger.info("resuming at step %d of %d", state.step, total)
-    use_bf16 = config.bf16 and (device == "cuda" or _cpu_has_bf16())
+    use_bf16 = config.bf16 and (device == "cuda" or cpu_has_bf16())
     bar = tqdm(total=stop, initial=state.step, disable=not show_progress, unit="step", dynamic_ncols=True)
     running = None
     interval: list[float] = []
@@ -367,12 +368,3 @@ def train(
     }
     (final / "training.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return record
-
-
-def _cpu_has_bf16() -> bool:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            flags = handle.read()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags

@@ -10,7 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedder import DEFAULT_MODEL, TORCH_BATCH_MIN, DualEmbedder, bundled_model_path, load_embedder
+from index.embedder import (
+    DEFAULT_MODEL,
+    TORCH_BATCH_MIN,
+    DualEmbedder,
+    SentenceTransformerEmbedder,
+    bundled_model_path,
+    load_embedder,
+)
 from index.numpy_embedder import NumpyBertEmbedder, supports
 from qa.errors import ConfigError, ModelLoadError
 
@@ -36,11 +43,23 @@ def _texts() -> list[str]:
 def test_vectors_match_sentence_transformers(numpy_embedder: NumpyBertEmbedder, real_embedder) -> None:  # type: ignore[no-untyped-def]
     texts = _texts()
     ours = numpy_embedder.encode(texts)
-    reference = real_embedder.encode(texts)
+    reference = SentenceTransformerEmbedder(real_embedder.model, name=DEFAULT_MODEL, bf16=False).encode(texts)
     assert ours.shape == reference.shape == (len(texts), 384)
     assert ours.dtype == np.float32
     assert np.abs(ours - reference).max() < 1e-5
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_bf16_batches_stay_within_a_cosine_of_fp32(numpy_embedder: NumpyBertEmbedder, real_embedder) -> None:  # type: ignore[no-untyped-def]
+    """bf16 autocast (the default where the CPU has it) barely moves a vector: retrieval does not notice."""
+    texts = _texts()
+    fp32 = numpy_embedder.encode(texts)
+    bf16 = SentenceTransformerEmbedder(real_embedder.model, name=DEFAULT_MODEL, bf16=True).encode(texts)
+    cosines = (fp32 * bf16).sum(axis=1)
+    assert cosines.min() > 0.9999, cosines.min()
+    assert np.allclose(np.linalg.norm(bf16, axis=1), 1.0, atol=1e-5)
+    assert not np.array_equal(fp32, bf16)  # bf16 really ran
 
 
 @pytest.mark.slow
