@@ -109,7 +109,7 @@ class Assistant:
         self.index_dir = index_dir
         # One question needs one BLAS/OpenMP thread (a 384-wide query vector, a small search).
         # With two, numpy's and faiss's idle OpenBLAS workers spin after each call and take
-        # the cores from the reader that runs next: warm answer() p50 went from 100 to 60 ms
+        # the cores from the reader that runs next: warm answer() p50 went from 101 to 66 ms
         # on 2 cores. The reader's onnxruntime pool is its own and keeps its threads.
         self._threads = ThreadpoolController()
 
