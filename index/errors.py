@@ -13,7 +13,8 @@
     ├── IndexStoreError          the index on disk cannot be used
     │   ├── IndexNotFoundError
     │   ├── IndexCorruptError
-    │   └── ModelMismatchError        built with another embedding model
+    │   ├── ModelMismatchError        built with another embedding model
+    │   └── StoreUnavailableError     a database store unreachable, without pgvector, other schema
     ├── ModelLoadError           the embedding or reader model cannot be loaded
     ├── ConfigError              a setting is out of range
     └── TestSetError             an evaluation file is malformed
@@ -79,6 +80,10 @@ class IndexCorruptError(IndexStoreError):
 
 class ModelMismatchError(IndexStoreError):
     """The index was built with another embedding model than the one asked for."""
+
+
+class StoreUnavailableError(IndexStoreError):
+    """A database store cannot be reached, lacks the pgvector extension, or holds another schema."""
 
 
 class ModelLoadError(QAError):

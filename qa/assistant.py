@@ -155,6 +155,44 @@ class Assistant:
         return cls(index, embedder, reader=make_reader(reader, settings), settings=settings, index_dir=directory)
 
     @classmethod
+    def from_store(
+        cls,
+        url: str,
+        paths: str | Path | Sequence[str | Path] | None = None,
+        *,
+        settings: Settings | None = None,
+        reader: Reader | str | None = None,
+        embedder: Embedder | None = None,
+        show_progress: bool = False,
+    ) -> Assistant:
+        """Answer from a PostgreSQL store (``postgresql://...``, see :mod:`index.pg_store`).
+
+        With ``paths``, the store is first made to hold exactly those documents, in one
+        transaction that writes only new and changed ones; without, it is read as it is
+        (with the embedding model it was built with).
+
+        Raises:
+            StoreUnavailableError: The server cannot be reached, lacks pgvector, or is empty.
+            ModelMismatchError: The store was built with another embedding model.
+        """
+        from index.pg_store import PgStore
+
+        settings = settings or Settings.from_env()
+        store = PgStore(url)
+        if paths is None:
+            index = store.load()
+            embedder = embedder or load_embedder(index.manifest.model, backend=settings.backend)
+            if embedder.name != index.manifest.model:
+                index = store.load(model=embedder.name)  # raises ModelMismatchError
+        else:
+            if isinstance(paths, (str, Path)):
+                paths = [paths]
+            sources = read_sources(paths)
+            embedder = embedder or load_embedder(settings.model, backend=settings.backend)
+            index = store.sync(sources, embedder, settings.passages, show_progress=show_progress)
+        return cls(index, embedder, reader=make_reader(reader, settings), settings=settings)
+
+    @classmethod
     def from_documents(
         cls,
         documents: Sequence[Document],

@@ -64,6 +64,10 @@ def _open_assistant(args: argparse.Namespace, *, paths: Sequence[str] | None = N
     from qa.assistant import Assistant
 
     _quiet_libraries()
+    if getattr(args, "store", None):
+        if args.index_dir:
+            raise QAError("give --store or --index-dir, not both")
+        return Assistant.from_store(args.store, paths or None, settings=_settings(args), show_progress=True)
     if args.index_dir and not paths:
         return Assistant.open(args.index_dir, model=args.model, settings=_settings(args), show_progress=True)
     return Assistant.from_paths(paths or None, index_dir=args.index_dir, settings=_settings(args), show_progress=True)
@@ -120,13 +124,21 @@ def _read_questions(file: str | None) -> str:
     return read_text(Path(file))  # its errors name the file and say what to do
 
 
+def _where(args: argparse.Namespace, assistant: Assistant) -> str:
+    if getattr(args, "store", None):
+        from index.pg_store import redact
+
+        return redact(args.store)
+    return str(assistant.index_dir)
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     assistant = _open_assistant(args, paths=args.paths)
     m = assistant.index.manifest
     print(
         visible(
             f"Indexed {len(m.documents)} document(s): {m.sentences} sentences, {m.passages} passages, "
-            f"model {m.model}, {m.index_type} index, in {assistant.index_dir}"
+            f"model {m.model}, {m.index_type} index, in {_where(args, assistant)}"
         ),
         file=sys.stderr,
     )
@@ -296,6 +308,12 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--index-dir", help="index directory (default: one per corpus under $QA_HOME)")
         p.add_argument("--model", help="embedding model name or path (default: bundled all-MiniLM-L6-v2)")
+        p.add_argument(
+            "--store",
+            metavar="URL",
+            default=os.environ.get("QA_STORE") or None,
+            help="keep the index in PostgreSQL with pgvector (postgresql://...; QA_STORE) instead of a folder",
+        )
 
     p_index = sub.add_parser("index", help="index documents (files or directories)")
     p_index.add_argument("paths", nargs="+", metavar="PATH", help=".txt, .md or .html files, or directories")

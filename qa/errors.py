@@ -16,6 +16,7 @@ from index.errors import (
     QAError,
     QuestionError,
     QuestionTooLongError,
+    StoreUnavailableError,
     TestSetError,
     UnreadableDocumentError,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "IndexStoreError",
     "ModelLoadError",
     "ModelMismatchError",
+    "StoreUnavailableError",
     "NoDocumentsError",
     "QAError",
     "QuestionError",

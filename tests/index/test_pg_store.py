@@ -1,0 +1,122 @@
+"""The PostgreSQL store against a real server: same answers as the local store, incremental writes, clear errors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import psycopg
+import pytest
+
+from index.documents import read_sources
+from index.pg_store import PgStore, redact
+from qa.assistant import Assistant
+from qa.config import Settings
+from qa.errors import ModelMismatchError, StoreUnavailableError
+from tests.conftest import SEED, HashEmbedder
+
+pytestmark = pytest.mark.slow
+
+
+class CountingEmbedder(HashEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+
+    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        self.seen.extend(texts)
+        return super().encode(texts, show_progress=show_progress)
+
+
+def test_same_answers_citations_and_offsets_as_the_local_store(
+    pg_url: str, tmp_path: Path, seed_assistant: Assistant, real_embedder
+) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from tests.conftest import ROOT
+
+    index = PgStore(pg_url).sync(read_sources([SEED]), real_embedder)
+    answering = Settings(abstain_below=0.0)
+    local = Assistant(seed_assistant.index, real_embedder, settings=answering)
+    remote = Assistant(index, real_embedder, settings=answering)
+    assert remote.index.passages == local.index.passages
+    assert remote.index.sentences == local.index.sentences
+    questions = [json.loads(line)["question"] for line in (ROOT / "tests/data/seed_questions.jsonl").open() if line]
+    for question in questions:
+        ours, theirs = remote.answer(question), local.answer(question)
+        assert (ours.text, ours.offset, ours.citations) == (theirs.text, theirs.offset, theirs.citations), question
+
+
+def test_only_changed_documents_are_written(pg_url: str, tmp_path: Path) -> None:
+    for i in range(4):
+        (tmp_path / f"doc{i}.txt").write_text(f"Town {i} has a bridge. Its mayor is called Mayor{i}.\n", encoding="utf-8")
+    store = PgStore(pg_url)
+    embedder = CountingEmbedder()
+    store.sync(read_sources([tmp_path]), embedder)
+    with psycopg.connect(pg_url) as connection:
+        before = dict(connection.execute("SELECT path, id FROM qa_documents").fetchall())
+    embedder.seen.clear()
+    (tmp_path / "doc1.txt").write_text("Town 1 now has a ferry to Lindholm.\n", encoding="utf-8")
+    (tmp_path / "doc3.txt").unlink()
+    index = store.sync(read_sources([tmp_path]), embedder)
+    assert embedder.seen == ["Town 1 now has a ferry to Lindholm."]
+    with psycopg.connect(pg_url) as connection:
+        after = dict(connection.execute("SELECT path, id FROM qa_documents").fetchall())
+    unchanged = [str((tmp_path / f"doc{i}.txt").resolve()) for i in (0, 2)]
+    assert all(after[p] == before[p] for p in unchanged)  # their rows were not rewritten
+    assert len(after) == 3 and [d.path for d in index.documents] == sorted(after)
+    fresh = Assistant.from_paths(tmp_path, index_dir=tmp_path.parent / "local", embedder=HashEmbedder())
+    assert index.passages == fresh.index.passages and index.sentences == fresh.index.sentences
+
+
+def test_unreachable_server_is_one_clear_error() -> None:
+    with pytest.raises(StoreUnavailableError, match="cannot connect to postgresql://qa:\\*\\*\\*@127.0.0.1:1/x"):
+        PgStore("postgresql://qa:secret@127.0.0.1:1/x").load()
+
+
+def test_empty_store_another_schema_and_another_model_are_refused(pg_url: str, tmp_path: Path) -> None:
+    store = PgStore(pg_url)
+    with pytest.raises(StoreUnavailableError, match="holds no index yet"):
+        store.load()
+    (tmp_path / "a.txt").write_text("One sentence here. Another one there.\n", encoding="utf-8")
+    store.sync(read_sources([tmp_path]), HashEmbedder())
+    with pytest.raises(ModelMismatchError, match="was built with 'test/hash-embedder'"):
+        store.load(model="another/model")
+    with pytest.raises(ModelMismatchError):
+        store.sync(read_sources([tmp_path]), HashEmbedder(name="another/model"))
+    with psycopg.connect(pg_url) as connection:
+        connection.execute("UPDATE qa_store SET schema_version = 99")
+    with pytest.raises(StoreUnavailableError, match="schema version 99"):
+        store.load()
+
+
+def test_redact_hides_the_password() -> None:
+    assert redact("postgresql://user:pa:ss@host/db") == "postgresql://user:***@host/db"
+    assert redact("postgresql:///db?host=/tmp") == "postgresql:///db?host=/tmp"
+
+
+def test_cli_index_then_ask_through_the_store(pg_url: str, tmp_path: Path, seed_assistant: Assistant) -> None:
+    import json
+
+    from tests.conftest import run_cli
+
+    indexed = run_cli("index", str(SEED), "--store", pg_url, home=tmp_path)
+    assert indexed.returncode == 0, indexed.stderr
+    assert "postgresql://" in indexed.stderr and "passages" in indexed.stderr
+    question = "How many missiles did Iran fire?"
+    asked = run_cli("ask", question, "--store", pg_url, "--json", home=tmp_path)
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert answer == json.loads(json.dumps(seed_assistant.answer(question).to_dict()))
+    assert not list(tmp_path.glob("indexes/*"))  # nothing was written to a local index folder
+    both = run_cli("ask", question, "--store", pg_url, "--index-dir", str(tmp_path / "x"), home=tmp_path)
+    assert both.returncode == 1 and "not both" in both.stderr
+
+
+def test_from_store_reads_what_another_process_wrote(pg_url: str, tmp_path: Path, real_embedder) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "a.txt").write_text("The lighthouse keeper is Marta Olsen. She lives on Lindholm.\n", encoding="utf-8")
+    Assistant.from_store(pg_url, tmp_path, embedder=real_embedder)
+    reader = Assistant.from_store(pg_url, embedder=real_embedder, settings=Settings(abstain_below=0.0))
+    answer = reader.answer("Who is the lighthouse keeper?")
+    assert answer.text == "Marta Olsen" and answer.citation.document == str((tmp_path / "a.txt").resolve())
