@@ -50,7 +50,9 @@ def test_same_answers_citations_and_offsets_as_the_local_store(
 
 def test_only_changed_documents_are_written(pg_url: str, tmp_path: Path) -> None:
     for i in range(4):
-        (tmp_path / f"doc{i}.txt").write_text(f"Town {i} has a bridge. Its mayor is called Mayor{i}.\n", encoding="utf-8")
+        (tmp_path / f"doc{i}.txt").write_text(
+            f"Town {i} has a bridge. Its mayor is called Mayor{i}.\n", encoding="utf-8"
+        )
     store = PgStore(pg_url)
     embedder = CountingEmbedder()
     store.sync(read_sources([tmp_path]), embedder)
