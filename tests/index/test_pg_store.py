@@ -122,3 +122,55 @@ def test_from_store_reads_what_another_process_wrote(pg_url: str, tmp_path: Path
     reader = Assistant.from_store(pg_url, embedder=real_embedder, settings=Settings(abstain_below=0.0))
     answer = reader.answer("Who is the lighthouse keeper?")
     assert answer.text == "Marta Olsen" and answer.citation.document == str((tmp_path / "a.txt").resolve())
+
+
+def test_sigkill_while_indexing_leaves_the_old_or_the_new_state(
+    pg_url: str, tmp_path: Path, seed_assistant: Assistant
+) -> None:
+    """A writer killed at any moment: the server rolls its transaction back, readers see the old state or the new."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from qa.bench import write_corpus
+    from tests.conftest import ROOT, run_cli
+
+    old = tmp_path / "old.txt"
+    old.write_text("The old harbour master is Jonas Berg. He retired in May.\n", encoding="utf-8")
+    assert run_cli("index", str(old), "--store", pg_url, home=tmp_path).returncode == 0
+    corpus = write_corpus(tmp_path / "corpus", 80)  # seconds of embedding: time to be killed in
+    old_state = {str(old.resolve())}
+    new_state = {str(p.resolve()) for p in corpus}
+    from index.pg_store import _LOCK
+
+    def writing() -> bool:  # the writer holds its advisory lock: it is inside its transaction
+        with psycopg.connect(pg_url) as connection:
+            held = connection.execute(
+                "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = %s AND granted", (_LOCK,)
+            ).fetchone()
+        return held is not None
+
+    for delay in (0.0, 0.3, 1.0):
+        writer = subprocess.Popen(
+            [sys.executable, "-m", "qa", "index", str(tmp_path / "corpus"), "--store", pg_url],
+            cwd=ROOT,
+            env={**os.environ, "QA_HOME": str(tmp_path)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 120
+        while not writing():
+            assert writer.poll() is None and time.monotonic() < deadline, "the writer never started writing"
+            time.sleep(0.05)
+        time.sleep(delay)
+        assert writer.poll() is None, "the write finished before the kill; make the corpus bigger"
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+        index = PgStore(pg_url).load()
+        assert {d.path for d in index.documents} == old_state, f"killed {delay} s into the write"
+        assert len(index.passages) == index.faiss_index.ntotal > 0
+    finished = run_cli("index", str(tmp_path / "corpus"), "--store", pg_url, home=tmp_path)
+    assert finished.returncode == 0, finished.stderr
+    assert {d.path for d in PgStore(pg_url).load().documents} == new_state
