@@ -29,10 +29,8 @@ import numpy as np
 from index.documents import Document, Sentence, Source
 from index.embedder import Embedder
 from index.errors import ModelMismatchError, StoreUnavailableError
-from index.keywords import KeywordIndex
-from index.passages import Passage, count_cl100k, make_passages
-from index.store import FORMAT_VERSION, DocumentRecord, Manifest, PassageIndex, PassageSettings
-from index.vector_index import DEFAULT_SEARCH, build_vector_index
+from index.passages import Passage
+from index.store import PassageIndex, PassageSettings, assemble_index, cut_passages
 
 SCHEMA_VERSION = 1
 _LOCK = 0x7161_7374  # "qast": one advisory lock per database for writers
@@ -185,14 +183,7 @@ class PgStore:
     ) -> None:
         if not documents:
             return
-        passages = make_passages(
-            documents,
-            max_tokens=settings.max_tokens,
-            overlap=settings.overlap,
-            model_max_tokens=embedder.max_tokens,
-            count_tokens=count_cl100k,
-            count_model_tokens=embedder.count_tokens,
-        )
+        passages = cut_passages(documents, embedder, settings)
         vectors = embedder.encode([p.text for p in passages], show_progress=show_progress)
         ids: dict[str, int] = {}
         first_sentence: dict[str, int] = {}
@@ -290,18 +281,6 @@ class PgStore:
                 # pgvector's adapter gives numpy arrays in binary mode, Vector objects in text mode.
                 vectors.append(np.asarray(vector.to_numpy() if hasattr(vector, "to_numpy") else vector, np.float32))
         matrix = np.stack(vectors) if vectors else np.zeros((0, dimension), dtype=np.float32)
-        faiss_index, kind, params = build_vector_index(matrix.reshape(-1, dimension), DEFAULT_SEARCH)
-        manifest = Manifest(
-            format_version=FORMAT_VERSION,
-            model=stored_model,
-            dimension=dimension,
-            passage_settings=PassageSettings(**passage_settings),
-            documents=tuple(DocumentRecord(d.path, d.sha256, len(d.sentences)) for d in documents),
-            passages=len(passages),
-            sentences=len(sentences),
-            index_type=kind,
-            search_settings=DEFAULT_SEARCH,
-            index_params=params,
+        return assemble_index(
+            documents, passages, matrix, model=stored_model, settings=PassageSettings(**passage_settings)
         )
-        keywords = KeywordIndex.build([p.text for p in passages])
-        return PassageIndex(manifest, tuple(documents), tuple(sentences), tuple(passages), faiss_index, keywords)

@@ -184,7 +184,16 @@ def build_index(
     document of many embeds only that document's passages. Nothing is written to disk;
     see :func:`save_index`.
     """
-    passages = make_passages(
+    passages = cut_passages(documents, embedder, settings)
+    if show_progress:
+        logger.info("embedding %d passages", len(passages))
+    vectors = _embed(passages, documents, embedder, previous, show_progress)
+    return assemble_index(documents, passages, vectors, model=embedder.name, settings=settings, search=search)
+
+
+def cut_passages(documents: Sequence[Document], embedder: Embedder, settings: PassageSettings) -> list[Passage]:
+    """The passages of ``documents`` as ``settings`` cut them, within the embedder's token limit."""
+    return make_passages(
         documents,
         max_tokens=settings.max_tokens,
         overlap=settings.overlap,
@@ -192,16 +201,26 @@ def build_index(
         count_tokens=count_cl100k,
         count_model_tokens=embedder.count_tokens,
     )
+
+
+def assemble_index(
+    documents: Sequence[Document],
+    passages: Sequence[Passage],
+    vectors: np.ndarray,
+    *,
+    model: str,
+    settings: PassageSettings,
+    search: SearchSettings = DEFAULT_SEARCH,
+) -> PassageIndex:
+    """An in-memory index of documents and their embedded passages: vector index, BM25, manifest."""
+    dimension = int(vectors.shape[1])
     sentences = tuple(s for d in documents for s in d.sentences)
-    if show_progress:
-        logger.info("embedding %d passages", len(passages))
-    vectors = _embed(passages, documents, embedder, previous, show_progress)
     # Inner product equals cosine similarity on the normalised vectors the embedder returns.
-    faiss_index, kind, params = build_vector_index(vectors.reshape(-1, embedder.dimension), search)
+    faiss_index, kind, params = build_vector_index(vectors, search)
     manifest = Manifest(
         format_version=FORMAT_VERSION,
-        model=embedder.name,
-        dimension=embedder.dimension,
+        model=model,
+        dimension=dimension,
         passage_settings=settings,
         documents=tuple(DocumentRecord(d.path, d.sha256, len(d.sentences)) for d in documents),
         passages=len(passages),
