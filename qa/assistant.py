@@ -180,14 +180,11 @@ class Assistant:
         settings = settings or Settings.from_env()
         store = PgStore(url)
         if paths is None:
-            index = store.load()
+            # With no embedder given, the store's own model; with one, the store must match it.
+            index = store.load(model=embedder.name if embedder else None)
             embedder = embedder or load_embedder(index.manifest.model, backend=settings.backend)
-            if embedder.name != index.manifest.model:
-                index = store.load(model=embedder.name)  # raises ModelMismatchError
         else:
-            if isinstance(paths, (str, Path)):
-                paths = [paths]
-            sources = read_sources(paths)
+            sources = read_sources([paths] if isinstance(paths, (str, Path)) else paths)
             embedder = embedder or load_embedder(settings.model, backend=settings.backend)
             index = store.sync(sources, embedder, settings.passages, show_progress=show_progress)
         return cls(index, embedder, reader=make_reader(reader, settings), settings=settings)

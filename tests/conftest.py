@@ -52,6 +52,18 @@ class HashEmbedder:
         return len(text.split()) + 2
 
 
+class CountingEmbedder(HashEmbedder):
+    """A :class:`HashEmbedder` that records every text it embeds (what a rebuild really embedded)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+
+    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        self.seen.extend(texts)
+        return super().encode(texts, show_progress=show_progress)
+
+
 def assistant_over(text: str, *, reader: Reader | str | None = None, name: str = "doc.txt") -> Assistant:
     """An ``Assistant`` over one in-memory document, embedded by :class:`HashEmbedder` (no model load)."""
     from index.documents import make_document

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import psycopg
 import pytest
 
@@ -14,19 +12,9 @@ from index.pg_store import PgStore, redact
 from qa.assistant import Assistant
 from qa.config import Settings
 from qa.errors import ModelMismatchError, StoreUnavailableError
-from tests.conftest import SEED, HashEmbedder
+from tests.conftest import SEED, CountingEmbedder, HashEmbedder
 
 pytestmark = pytest.mark.slow
-
-
-class CountingEmbedder(HashEmbedder):
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[str] = []
-
-    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
-        self.seen.extend(texts)
-        return super().encode(texts, show_progress=show_progress)
 
 
 def test_same_answers_citations_and_offsets_as_the_local_store(

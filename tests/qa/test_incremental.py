@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from qa.assistant import Assistant
-from tests.conftest import HashEmbedder
+from tests.conftest import CountingEmbedder, HashEmbedder
 
 ARTICLES = {
     f"article{i}.txt": f"Article {i} is about the river town number {i}. "
     f"Its mayor opened bridge {i} in spring. Fishermen sold carp at market {i}.\n"
     for i in range(6)
 }
-
-
-class CountingEmbedder(HashEmbedder):
-    """Records every text it embeds."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[str] = []
-
-    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
-        self.seen.extend(texts)
-        return super().encode(texts, show_progress=show_progress)
 
 
 def _vectors(assistant: Assistant) -> np.ndarray:
