@@ -10,6 +10,7 @@ import io
 import json
 import zipfile
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -19,8 +20,8 @@ from index.text import terms
 class KeywordIndex:
     """BM25 scores of every passage for a question's terms (:func:`index.text.terms`)."""
 
-    def __init__(self, bm25: object, size: int) -> None:
-        self._bm25: object = bm25
+    def __init__(self, bm25: Any, size: int) -> None:  # a bm25s.BM25 (imported only when used)
+        self._bm25 = bm25
         self.size = size
 
     @classmethod
@@ -38,12 +39,12 @@ class KeywordIndex:
         query = terms(question)
         if not query or not self.size:
             return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(query))  # type: ignore[attr-defined]
+        return np.asarray(self._bm25.get_scores(query))
 
     def to_bytes(self) -> bytes:
         """The score matrix and vocabulary: the arrays bm25s's own ``save`` writes, in one ``.npz``."""
-        scores = self._bm25.scores  # type: ignore[attr-defined]
-        vocabulary = json.dumps(self._bm25.vocab_dict, ensure_ascii=False).encode("utf-8")  # type: ignore[attr-defined]
+        scores = self._bm25.scores
+        vocabulary = json.dumps(self._bm25.vocab_dict, ensure_ascii=False).encode("utf-8")
         buffer = io.BytesIO()
         np.savez(
             buffer,
