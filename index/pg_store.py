@@ -3,25 +3,36 @@
 Tables (schema version ``SCHEMA_VERSION``); every offset is a character offset into the
 document's text, as in the local store::
 
-    qa_store      one row: schema version, embedding model, dimension, passage settings
+    qa_store      one row: schema version, embedding model, dimension, passage settings,
+                  and the passage and term counts BM25 needs
     qa_documents  path, sha256, text
     qa_sentences  (document, idx): paragraph, start, end
-    qa_passages   (document, ord): first and last sentence idx, start, end, embedding vector(d)
+    qa_passages   id; (document, ord): first and last sentence idx, start, end, term count,
+                  embedding vector(d) under an HNSW index (cosine)
+    qa_terms      id, term (:func:`index.text.terms`: stemmed, no stopwords)
+    qa_postings   (term, passage): term frequency, passage length
+
+Searching happens inside Postgres: the HNSW index gives the dense candidates, and BM25 is
+computed from the postings with Lucene's formula, the one bm25s uses for the local store, so
+both stores rank alike (see :meth:`Snapshot.keywords`). Nothing is loaded into memory up front.
 
 A write (:meth:`PgStore.sync`) is one transaction under an advisory lock: a document whose path
 and sha256 are stored already is not touched, the rows of changed and removed documents go
-(``ON DELETE CASCADE``), and only new or changed documents are split and embedded. A read
-(:meth:`PgStore.load`) is one REPEATABLE READ transaction, so a process sees the store as it was
-before or after a write, never half of one. Searching then runs on the loaded snapshot (FAISS and
-BM25 in memory, as for the local store); searching inside Postgres with an HNSW index is not built yet.
+(``ON DELETE CASCADE``), and only new or changed documents are split and embedded. A question
+runs in one REPEATABLE READ transaction (:meth:`PgStore.snapshot`), so it sees the store as it
+was before or after a write, never half of one, and every server sees each write as soon as it
+commits.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
-from dataclasses import asdict
+import threading
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -31,9 +42,13 @@ from index.embedder import Embedder
 from index.errors import ModelMismatchError, StoreUnavailableError
 from index.passages import Passage
 from index.store import PassageIndex, PassageSettings, assemble_index, cut_passages
+from index.text import terms
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _LOCK = 0x7161_7374  # "qast": one advisory lock per database for writers
+# bm25s's defaults for the local store's keyword index (index/keywords.py).
+BM25_K1 = 1.5
+BM25_B = 0.75
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS qa_store (
@@ -41,7 +56,9 @@ CREATE TABLE IF NOT EXISTS qa_store (
     schema_version integer NOT NULL,
     model text NOT NULL,
     dimension integer NOT NULL,
-    passage_settings jsonb NOT NULL
+    passage_settings jsonb NOT NULL,
+    passages bigint NOT NULL DEFAULT 0,
+    terms bigint NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS qa_documents (
     id bigserial PRIMARY KEY,
@@ -58,16 +75,33 @@ CREATE TABLE IF NOT EXISTS qa_sentences (
     PRIMARY KEY (document_id, idx)
 );
 CREATE TABLE IF NOT EXISTS qa_passages (
+    id bigserial UNIQUE,
     document_id bigint NOT NULL REFERENCES qa_documents ON DELETE CASCADE,
     ord integer NOT NULL,
     first_sentence integer NOT NULL,
     last_sentence integer NOT NULL,
     start_char integer NOT NULL,
     end_char integer NOT NULL,
+    n_terms integer NOT NULL,
     embedding vector({dimension}) NOT NULL,
     PRIMARY KEY (document_id, ord)
 );
+CREATE TABLE IF NOT EXISTS qa_terms (
+    id serial PRIMARY KEY,
+    term text NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS qa_postings (
+    term_id integer NOT NULL,
+    passage_id bigint NOT NULL REFERENCES qa_passages (id) ON DELETE CASCADE,
+    tf integer NOT NULL,
+    n_terms integer NOT NULL,
+    PRIMARY KEY (term_id, passage_id)
+);
+CREATE INDEX IF NOT EXISTS qa_postings_passage ON qa_postings (passage_id);
 """
+# Built after the first bulk insert (one pass over all vectors is far quicker than inserting
+# each into an existing graph); later writes insert into it.
+_HNSW = "CREATE INDEX IF NOT EXISTS qa_passages_embedding ON qa_passages USING hnsw (embedding vector_cosine_ops)"
 
 
 def redact(url: str) -> str:
@@ -75,43 +109,228 @@ def redact(url: str) -> str:
     return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
 
 
+@dataclass(frozen=True)
+class StoreStats:
+    """What a store holds."""
+
+    model: str
+    documents: int
+    sentences: int
+    passages: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A search result inside the store: the passage's row id, its score, and its place in corpus order."""
+
+    id: int
+    score: float
+    key: tuple[str, int]  # (document path, passage ordinal): the local store's passage order
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """The passages a question needs, with their whole documents, read from one snapshot.
+
+    ``Passage.sentence_ids`` index :attr:`sentences`, as they index a
+    :class:`~index.store.PassageIndex`'s, so readers take either.
+    """
+
+    documents: tuple[Document, ...]
+    sentences: tuple[Sentence, ...]
+    passages: dict[int, Passage]  # by row id
+    vectors: dict[int, np.ndarray]  # by row id
+
+    def document(self, path: str) -> Document:
+        """Return the document with this path."""
+        return next(d for d in self.documents if d.path == path)
+
+
+class Snapshot:
+    """One REPEATABLE READ, READ ONLY transaction: every query sees the same state of the store."""
+
+    def __init__(self, connection: Any, passages: int, terms: int) -> None:
+        self._connection = connection
+        self.passages = passages
+        self.average_terms = terms / passages if passages else 1.0
+
+    def dense(self, vector: np.ndarray, k: int) -> list[Hit]:
+        """The ``k`` passages nearest to ``vector`` by cosine, from the HNSW index; score = cosine."""
+        # pgvector returns at most ef_search rows per index scan; keep it well above k for recall.
+        self._connection.execute(f"SET LOCAL hnsw.ef_search = {min(1000, max(100, 4 * int(k)))}")
+        rows = self._connection.execute(
+            "SELECT p.id, 1 - (p.embedding <=> %(v)s), d.path, p.ord FROM "
+            "(SELECT id, document_id, ord, embedding FROM qa_passages ORDER BY embedding <=> %(v)s LIMIT %(k)s) p "
+            "JOIN qa_documents d ON d.id = p.document_id",
+            {"v": np.asarray(vector, dtype=np.float32), "k": int(k)},
+        ).fetchall()
+        hits = [Hit(r[0], float(r[1]), (r[2], r[3])) for r in rows]
+        return sorted(hits, key=lambda h: (-np.float32(h.score), h.key))
+
+    def keywords(self, query: Sequence[str], k: int) -> list[Hit]:
+        """The ``k`` best passages by BM25 for ``query``'s terms (Lucene's variant, as bm25s computes it).
+
+        score = Σ over query terms (repeats count) of idf · tf / (tf + k1 · (1 − b + b · len / avglen)),
+        idf = ln(1 + (N − df + 0.5) / (df + 0.5)); only passages holding a term score above 0.
+        """
+        if not query or not self.passages:
+            return []
+        rows = self._connection.execute(
+            """
+            WITH q AS (
+                SELECT t.id, c.n FROM qa_terms t
+                JOIN (SELECT term, count(*) AS n FROM unnest(%(terms)s::text[]) AS term GROUP BY term) c USING (term)
+            ), df AS (
+                SELECT term_id, count(*) AS df FROM qa_postings WHERE term_id IN (SELECT id FROM q) GROUP BY term_id
+            ), scored AS (
+                SELECT p.passage_id, sum(
+                    q.n * ln(1 + (%(n)s - df.df + 0.5) / (df.df + 0.5))
+                    * p.tf / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.n_terms / %(avg)s))
+                ) AS score
+                FROM qa_postings p JOIN q ON q.id = p.term_id JOIN df ON df.term_id = p.term_id
+                GROUP BY p.passage_id ORDER BY score DESC LIMIT %(limit)s
+            )
+            SELECT s.passage_id, s.score, d.path, pa.ord FROM scored s
+            JOIN qa_passages pa ON pa.id = s.passage_id JOIN qa_documents d ON d.id = pa.document_id
+            """,
+            {
+                "terms": list(query),
+                "n": float(self.passages),
+                "k1": BM25_K1,
+                "b": BM25_B,
+                "avg": self.average_terms,
+                # A few more than k, so that ties at the cut are broken by corpus order as locally.
+                "limit": int(k) + 16,
+            },
+        ).fetchall()
+        hits = [Hit(r[0], float(r[1]), (r[2], r[3])) for r in rows]
+        # bm25s sums float32 scores: compare at that precision, ties in corpus order.
+        return sorted(hits, key=lambda h: (-np.float32(h.score), h.key))[:k]
+
+    def fetch(self, ids: Sequence[int]) -> Excerpt:
+        """The passages with these row ids, their vectors, and their documents with every sentence."""
+        rows = self._connection.execute(
+            "SELECT id, document_id, first_sentence, last_sentence, start_char, end_char, embedding "
+            "FROM qa_passages WHERE id = ANY(%s)",
+            (list(ids),),
+        ).fetchall()
+        document_ids = sorted({r[1] for r in rows})
+        docs = self._connection.execute(
+            "SELECT id, path, sha256, text FROM qa_documents WHERE id = ANY(%s)", (document_ids,)
+        ).fetchall()
+        sentence_rows = self._connection.execute(
+            "SELECT document_id, idx, paragraph, start_char, end_char FROM qa_sentences "
+            "WHERE document_id = ANY(%s) ORDER BY document_id, idx",
+            (document_ids,),
+        ).fetchall()
+        documents, sentences, first = _documents(docs, sentence_rows)
+        path = {doc_id: d.path for doc_id, d in zip((r[0] for r in docs), documents, strict=True)}
+        text = {d.path: d.text for d in documents}
+        passages: dict[int, Passage] = {}
+        vectors: dict[int, np.ndarray] = {}
+        for pid, doc_id, first_sentence, last_sentence, start, end, vector in rows:
+            base = first[doc_id]
+            own = tuple(range(base + first_sentence, base + last_sentence + 1))
+            passages[pid] = Passage(pid, path[doc_id], own, start, end, text[path[doc_id]][start:end])
+            vectors[pid] = _array(vector)
+        return Excerpt(tuple(documents), tuple(sentences), passages, vectors)
+
+    def documents(self, paths: Sequence[str] | None = None) -> tuple[Document, ...]:
+        """Documents by path (all of them when ``paths`` is None), in path order."""
+        where, args = ("WHERE path = ANY(%s)", (list(paths),)) if paths is not None else ("", ())
+        docs = self._connection.execute(
+            f'SELECT id, path, sha256, text FROM qa_documents {where} ORDER BY path COLLATE "C"', args
+        ).fetchall()
+        sentence_rows = self._connection.execute(
+            "SELECT document_id, idx, paragraph, start_char, end_char FROM qa_sentences "
+            "WHERE document_id = ANY(%s) ORDER BY document_id, idx",
+            ([r[0] for r in docs],),
+        ).fetchall()
+        return tuple(_documents(docs, sentence_rows)[0])
+
+
+def _documents(
+    docs: Sequence[tuple[Any, ...]], sentence_rows: Sequence[tuple[Any, ...]]
+) -> tuple[list[Document], list[Sentence], dict[int, int]]:
+    """Documents from their rows; all their sentences in one list; each document's first sentence in it."""
+    by_document: dict[int, list[tuple[Any, ...]]] = {}
+    for r in sentence_rows:
+        by_document.setdefault(r[0], []).append(r)
+    documents: list[Document] = []
+    sentences: list[Sentence] = []
+    first: dict[int, int] = {}
+    for doc_id, path, sha256, text in docs:
+        first[doc_id] = len(sentences)
+        own = tuple(Sentence(path, r[1], r[2], r[3], r[4], text[r[3] : r[4]]) for r in by_document.get(doc_id, []))
+        documents.append(Document(path, text, sha256, own))
+        sentences.extend(own)
+    return documents, sentences, first
+
+
+def _array(vector: Any) -> np.ndarray:
+    # pgvector's adapter gives numpy arrays in binary mode, Vector objects in text mode.
+    return np.asarray(vector.to_numpy() if hasattr(vector, "to_numpy") else vector, dtype=np.float32)
+
+
 class PgStore:
     """An index kept in PostgreSQL (with the pgvector extension).
 
+    Questions share a small pool of connections (opened on first use, closed by :meth:`close`).
+
     Args:
         url: A libpq URL, e.g. ``postgresql://user:password@host:5432/dbname``.
+        pool_size: Most connections open at once for questions.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pool_size: int = 4) -> None:
         self.url = url
+        self.pool_size = pool_size
+        self._pool: Any = None
+        self._pool_lock = threading.Lock()
 
-    def _connect(self) -> Any:
+    def __repr__(self) -> str:
+        return f"PgStore({redact(self.url)!r})"
+
+    def _modules(self) -> Any:
         try:
             import psycopg
-            from pgvector.psycopg import register_vector
         except ImportError:
             raise StoreUnavailableError(
                 "a postgresql:// store needs psycopg and pgvector: pip install 'qa-assistant[postgres]'"
             ) from None
+        return psycopg
+
+    def _prepare(self, connection: Any) -> None:
+        """Make sure pgvector is there and teach the connection its vector type."""
+        psycopg = self._modules()
+        from pgvector.psycopg import register_vector
+
+        has_vector = connection.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'").fetchone()
+        if not has_vector:
+            try:
+                connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            except psycopg.Error:
+                raise StoreUnavailableError(
+                    f"{redact(self.url)}: the pgvector extension is not enabled; ask a superuser to run "
+                    "CREATE EXTENSION vector; in this database"
+                ) from None
+        register_vector(connection)
+
+    def _unreachable(self, exc: BaseException) -> StoreUnavailableError:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return StoreUnavailableError(
+            f"cannot connect to {redact(self.url)} ({reason}); check the URL and that the server is running"
+        )
+
+    def _connect(self) -> Any:
+        psycopg = self._modules()
         try:
             # Autocommit: every `with connection.transaction()` below is then a real transaction.
             connection = psycopg.connect(self.url, connect_timeout=10, autocommit=True)
         except psycopg.Error as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise StoreUnavailableError(
-                f"cannot connect to {redact(self.url)} ({reason}); check the URL and that the server is running"
-            ) from None
+            raise self._unreachable(exc) from None
         try:
-            has_vector = connection.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'").fetchone()
-            if not has_vector:
-                try:
-                    connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
-                except psycopg.Error:
-                    raise StoreUnavailableError(
-                        f"{redact(self.url)}: the pgvector extension is not enabled; ask a superuser to run "
-                        "CREATE EXTENSION vector; in this database"
-                    ) from None
-            register_vector(connection)
+            self._prepare(connection)
         except BaseException:
             connection.close()
             raise
@@ -120,7 +339,7 @@ class PgStore:
     def _check(self, row: tuple[Any, ...] | None, model: str | None, dimension: int | None) -> None:
         if row is None:
             return
-        version, stored_model, stored_dimension, _ = row
+        version, stored_model, stored_dimension = row[:3]
         if version != SCHEMA_VERSION:
             raise StoreUnavailableError(
                 f"{redact(self.url)} holds qa schema version {version}; this version reads {SCHEMA_VERSION}. "
@@ -132,15 +351,21 @@ class PgStore:
                 "use another database, or drop the qa_* tables to rebuild with the new model"
             )
 
+    # -- writing ------------------------------------------------------------------------------
+
     def sync(
         self,
-        sources: Sequence[Source],
+        sources: Sequence[Source | Document],
         embedder: Embedder,
         settings: PassageSettings | None = None,
         *,
+        remove_others: bool = True,
         show_progress: bool = False,
-    ) -> PassageIndex:
-        """Make the store hold exactly ``sources``, touching only what changed; return the new state.
+    ) -> StoreStats:
+        """Make the store hold ``sources``, touching only what changed; return what it holds then.
+
+        With ``remove_others`` (the default) documents not in ``sources`` are removed, so the
+        store holds exactly ``sources``; without, they stay (adding documents).
 
         Raises:
             StoreUnavailableError: The server cannot be reached, lacks pgvector, or holds another schema.
@@ -166,12 +391,24 @@ class PgStore:
                 )
                 stored = dict(connection.execute("SELECT path, sha256 FROM qa_documents").fetchall())
                 wanted = {s.path: s for s in sources}
-                gone = [path for path, sha in stored.items() if path not in wanted or wanted[path].sha256 != sha]
+                gone = [
+                    path
+                    for path, sha in stored.items()
+                    if (path in wanted and wanted[path].sha256 != sha) or (remove_others and path not in wanted)
+                ]
                 if gone:
                     connection.execute("DELETE FROM qa_documents WHERE path = ANY(%s)", (gone,))
-                new = [s for s in sources if stored.get(s.path) != s.sha256]
-                self._insert(connection, [s.split() for s in new], embedder, settings, show_progress)
-            return self._read(connection, embedder.name)
+                new = [s for s in wanted.values() if stored.get(s.path) != s.sha256]
+                documents = [s.split() if isinstance(s, Source) else s for s in new]
+                self._insert(connection, documents, embedder, settings, show_progress)
+                connection.execute(
+                    "UPDATE qa_store SET passages = c.n, terms = c.t FROM "
+                    "(SELECT count(*) AS n, coalesce(sum(n_terms), 0) AS t FROM qa_passages) c"
+                )
+                # A first bulk load builds the graph once; the memory makes the build stay in RAM.
+                connection.execute("SET LOCAL maintenance_work_mem = '1GB'")
+                connection.execute(_HNSW)
+            return self._stats(connection)
 
     def _insert(
         self,
@@ -197,90 +434,158 @@ class PgStore:
                 ids[document.path] = cursor.fetchone()[0]
                 first_sentence[document.path] = corpus_offset
                 corpus_offset += len(document.sentences)
-            cursor.executemany(
-                "INSERT INTO qa_sentences (document_id, idx, paragraph, start_char, end_char) "
-                "VALUES (%s, %s, %s, %s, %s)",
-                [(ids[s.document], s.index, s.paragraph, s.start, s.end) for d in documents for s in d.sentences],
+            with cursor.copy(
+                "COPY qa_sentences (document_id, idx, paragraph, start_char, end_char) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                copy.set_types(["int8", "int4", "int4", "int4", "int4"])
+                for d in documents:
+                    for s in d.sentences:
+                        copy.write_row((ids[s.document], s.index, s.paragraph, s.start, s.end))
+            # Row ids are taken up front, so passages and their postings go in by COPY, not row by row.
+            passage_ids = [
+                r[0]
+                for r in cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence('qa_passages', 'id')) FROM generate_series(1, %s)",
+                    (len(passages),),
+                ).fetchall()
+            ]
+            counts = [Counter(terms(p.text)) for p in passages]
+            vocabulary = sorted({t for c in counts for t in c})
+            cursor.execute(
+                "INSERT INTO qa_terms (term) SELECT unnest(%s::text[]) ON CONFLICT (term) DO NOTHING", (vocabulary,)
             )
+            term_id = dict(cursor.execute("SELECT term, id FROM qa_terms WHERE term = ANY(%s)", (vocabulary,)))
             order: dict[str, int] = {}
-            rows = []
-            for passage, vector in zip(passages, vectors, strict=True):
-                ord_ = order[passage.document] = order.get(passage.document, -1) + 1
-                base = first_sentence[passage.document]
-                rows.append(
-                    (
-                        ids[passage.document],
-                        ord_,
-                        passage.sentence_ids[0] - base,
-                        passage.sentence_ids[-1] - base,
-                        passage.start,
-                        passage.end,
-                        np.asarray(vector, dtype=np.float32),
+            with cursor.copy(
+                "COPY qa_passages (id, document_id, ord, first_sentence, last_sentence, start_char, end_char, "
+                "n_terms, embedding) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                copy.set_types(["int8", "int8", "int4", "int4", "int4", "int4", "int4", "int4", "vector"])
+                for pid, passage, vector, count in zip(passage_ids, passages, vectors, counts, strict=True):
+                    ord_ = order[passage.document] = order.get(passage.document, -1) + 1
+                    base = first_sentence[passage.document]
+                    # A passage with no content term counts as one term long, as for bm25s (index/keywords.py).
+                    copy.write_row(
+                        (
+                            pid,
+                            ids[passage.document],
+                            ord_,
+                            passage.sentence_ids[0] - base,
+                            passage.sentence_ids[-1] - base,
+                            passage.start,
+                            passage.end,
+                            max(1, sum(count.values())),
+                            np.asarray(vector, dtype=np.float32),
+                        )
                     )
-                )
-            cursor.executemany(
-                "INSERT INTO qa_passages (document_id, ord, first_sentence, last_sentence, start_char, end_char, "
-                "embedding) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                rows,
-            )
+            with cursor.copy("COPY qa_postings (term_id, passage_id, tf, n_terms) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(["int4", "int8", "int4", "int4"])
+                for pid, count in zip(passage_ids, counts, strict=True):
+                    length = max(1, sum(count.values()))
+                    for term, tf in count.items():
+                        copy.write_row((term_id[term], pid, tf, length))
 
-    def load(self, *, model: str | None = None) -> PassageIndex:
-        """Read the store's current state in one snapshot.
+    # -- reading ------------------------------------------------------------------------------
+
+    def _stats(self, connection: Any) -> StoreStats:
+        model, documents, sentences, passages = connection.execute(
+            "SELECT (SELECT model FROM qa_store), (SELECT count(*) FROM qa_documents), "
+            "(SELECT count(*) FROM qa_sentences), (SELECT passages FROM qa_store)"
+        ).fetchone()
+        return StoreStats(model, documents, sentences, passages)
+
+    def _connection_pool(self) -> Any:
+        with self._pool_lock:
+            if self._pool is None:
+                from psycopg_pool import ConnectionPool
+
+                connection = self._connect()  # fails fast with a clear message, unlike the pool's retries
+                connection.close()
+                self._pool = ConnectionPool(
+                    self.url,
+                    min_size=1,
+                    max_size=self.pool_size,
+                    kwargs={"autocommit": True, "connect_timeout": 10},
+                    configure=self._prepare,
+                    check=ConnectionPool.check_connection,  # a server restart costs one reconnect, not an error
+                    open=True,
+                )
+            return self._pool
+
+    @contextmanager
+    def snapshot(self, *, model: str | None = None) -> Iterator[Snapshot]:
+        """A read-only view of the store as one moment saw it.
 
         Raises:
             StoreUnavailableError: As for :meth:`sync`; also when the store is empty.
             ModelMismatchError: ``model`` is given and differs from the store's.
         """
-        with self._connect() as connection:
-            return self._read(connection, model)
+        psycopg = self._modules()
+        try:
+            with self._connection_pool().connection(timeout=30) as connection:
+                with connection.transaction():
+                    connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    row = self._info(connection)
+                    self._check(row, model, None)
+                    yield Snapshot(connection, row[4], row[5])
+        except psycopg.OperationalError as exc:
+            raise self._unreachable(exc) from None
 
-    def _read(self, connection: Any, model: str | None) -> PassageIndex:
-        with connection.transaction():
-            connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            exists = connection.execute("SELECT to_regclass('qa_store')").fetchone()[0]
-            row = (
-                connection.execute("SELECT schema_version, model, dimension, passage_settings FROM qa_store").fetchone()
-                if exists
-                else None
-            )
-            if row is None:
-                raise StoreUnavailableError(
-                    f"{redact(self.url)} holds no index yet; build one with `qa index PATH... --store URL`"
-                )
-            self._check(row, model, None)
-            # COLLATE "C": code point order, the order of the local store (Python's sorted paths).
-            docs = connection.execute(
-                'SELECT id, path, sha256, text FROM qa_documents ORDER BY path COLLATE "C"'
-            ).fetchall()
-            sentence_rows = connection.execute(
-                "SELECT document_id, idx, paragraph, start_char, end_char FROM qa_sentences ORDER BY document_id, idx"
-            ).fetchall()
-            passage_rows = connection.execute(
-                "SELECT document_id, ord, first_sentence, last_sentence, start_char, end_char, embedding "
-                "FROM qa_passages ORDER BY document_id, ord"
-            ).fetchall()
-        _, stored_model, dimension, passage_settings = row
-        by_document: dict[int, list[tuple[Any, ...]]] = {}
-        for r in sentence_rows:
-            by_document.setdefault(r[0], []).append(r)
-        passages_by_document: dict[int, list[tuple[Any, ...]]] = {}
-        for r in passage_rows:
-            passages_by_document.setdefault(r[0], []).append(r)
-        documents: list[Document] = []
-        sentences: list[Sentence] = []
-        passages: list[Passage] = []
-        vectors: list[np.ndarray] = []
-        for doc_id, path, sha256, text in docs:
-            offset = len(sentences)
-            own = tuple(Sentence(path, r[1], r[2], r[3], r[4], text[r[3] : r[4]]) for r in by_document.get(doc_id, []))
-            documents.append(Document(path, text, sha256, own))
-            sentences.extend(own)
-            for _, _, first, last, start, end, vector in passages_by_document.get(doc_id, []):
-                ids = tuple(range(offset + first, offset + last + 1))
-                passages.append(Passage(len(passages), path, ids, start, end, text[start:end]))
-                # pgvector's adapter gives numpy arrays in binary mode, Vector objects in text mode.
-                vectors.append(np.asarray(vector.to_numpy() if hasattr(vector, "to_numpy") else vector, np.float32))
-        matrix = np.stack(vectors) if vectors else np.zeros((0, dimension), dtype=np.float32)
-        return assemble_index(
-            documents, passages, matrix, model=stored_model, settings=PassageSettings(**passage_settings)
+    def _info(self, connection: Any) -> tuple[Any, ...]:
+        exists = connection.execute("SELECT to_regclass('qa_store')").fetchone()[0]
+        row = (
+            connection.execute(
+                "SELECT schema_version, model, dimension, passage_settings, passages, terms FROM qa_store"
+            ).fetchone()
+            if exists
+            else None
         )
+        if row is None:
+            raise StoreUnavailableError(
+                f"{redact(self.url)} holds no index yet; build one with `qa index PATH... --store URL`"
+            )
+        return tuple(row)
+
+    def stats(self) -> StoreStats:
+        """The store's model and counts.
+
+        Raises:
+            StoreUnavailableError: As for :meth:`snapshot`.
+        """
+        with self.snapshot() as snapshot:
+            return self._stats(snapshot._connection)
+
+    def load(self, *, model: str | None = None) -> PassageIndex:
+        """Read the whole store into an in-memory index (FAISS and BM25), from one snapshot.
+
+        For comparing with the local store and for exporting; :class:`qa.retriever.StoreRetriever`
+        searches inside Postgres instead.
+        """
+        with self.snapshot(model=model) as snapshot:
+            connection = snapshot._connection
+            row = self._info(connection)
+            documents = snapshot.documents()
+            passage_rows = connection.execute(
+                "SELECT d.path, p.first_sentence, p.last_sentence, p.start_char, p.end_char, p.embedding "
+                'FROM qa_passages p JOIN qa_documents d ON d.id = p.document_id ORDER BY d.path COLLATE "C", p.ord'
+            ).fetchall()
+        first: dict[str, int] = {}
+        offset = 0
+        for d in documents:
+            first[d.path] = offset
+            offset += len(d.sentences)
+        text = {d.path: d.text for d in documents}
+        passages = [
+            Passage(i, path, tuple(range(first[path] + a, first[path] + b + 1)), start, end, text[path][start:end])
+            for i, (path, a, b, start, end, _) in enumerate(passage_rows)
+        ]
+        vectors = [_array(r[5]) for r in passage_rows]
+        matrix = np.stack(vectors) if vectors else np.zeros((0, row[2]), dtype=np.float32)
+        return assemble_index(documents, passages, matrix, model=row[1], settings=PassageSettings(**row[3]))
+
+    def close(self) -> None:
+        """Close the question connections (a later question opens them again)."""
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None

@@ -44,7 +44,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -119,6 +119,16 @@ class Manifest:
             search_settings=SearchSettings(**data.get("search_settings", {})),
             index_params={str(k): int(v) for k, v in data.get("index_params", {}).items()},
         )
+
+
+class Corpus(Protocol):
+    """Where passages' sentence ids and document paths resolve: a :class:`PassageIndex`, or the
+    excerpt of a store that a question fetched (:class:`index.pg_store.Excerpt`)."""
+
+    @property
+    def sentences(self) -> Sequence[Sentence]: ...
+
+    def document(self, path: str) -> Document: ...
 
 
 @dataclass(frozen=True, eq=False)

@@ -9,12 +9,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from threadpoolctl import ThreadpoolController
 
 from index.documents import Document, Sentence, Source, read_sources
 from index.embedder import Embedder, load_embedder, resolve_model
 from index.store import (
+    Corpus,
     PassageIndex,
     build_index,
     check_index_dir,
@@ -29,7 +31,10 @@ from qa.errors import ConfigError, IndexNotFoundError, IndexStoreError, NoDocume
 from qa.question import check_question
 from qa.reader import Candidate, Reader, Reading, SentenceOnlyReader
 from qa.result import Answer, Citation, Span
-from qa.retriever import HybridRetriever, Retrieval
+from qa.retriever import HybridRetriever, Retrieval, StoreRetriever
+
+if TYPE_CHECKING:
+    from index.pg_store import PgStore
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +99,7 @@ class Assistant:
 
     def __init__(
         self,
-        index: PassageIndex,
+        index: PassageIndex | PgStore,
         embedder: Embedder,
         *,
         reader: Reader | None = None,
@@ -102,16 +107,33 @@ class Assistant:
         index_dir: Path | None = None,
     ) -> None:
         self.settings = settings or Settings()
-        self.index = index
         self.embedder = embedder
         self.reader = reader or make_reader(None, self.settings)
-        self.retriever = HybridRetriever(index, embedder, top_k=self.settings.top_k)
         self.index_dir = index_dir
+        self.retriever: HybridRetriever | StoreRetriever
+        if isinstance(index, PassageIndex):
+            self._index: PassageIndex | None = index
+            self.store: PgStore | None = None
+            self.retriever = HybridRetriever(index, embedder, top_k=self.settings.top_k)
+        else:
+            self._index, self.store = None, index
+            self.retriever = StoreRetriever(index, embedder, top_k=self.settings.top_k)
         # One question needs one BLAS/OpenMP thread (a 384-wide query vector, a small search).
         # With two, numpy's and faiss's idle OpenBLAS workers spin after each call and take
         # the cores from the reader that runs next: warm answer() p50 went from 101 to 66 ms
         # on 2 cores. The reader's onnxruntime pool is its own and keeps its threads.
         self._threads = ThreadpoolController()
+
+    @property
+    def index(self) -> PassageIndex:
+        """The loaded index (an assistant on a PostgreSQL store has none: it searches in the store).
+
+        Raises:
+            ConfigError: This assistant answers from a store.
+        """
+        if self._index is None:
+            raise ConfigError(f"this assistant searches {self.store!r} in place and holds no index in memory")
+        return self._index
 
     @classmethod
     def from_paths(
@@ -119,6 +141,7 @@ class Assistant:
         paths: str | Path | Sequence[str | Path] | None = None,
         *,
         index_dir: str | Path | None = None,
+        store: str | None = None,
         settings: Settings | None = None,
         reader: Reader | str | None = None,
         embedder: Embedder | None = None,
@@ -128,66 +151,85 @@ class Assistant:
 
         The index is rebuilt when the documents, the model or the passage
         settings differ from what ``index_dir`` holds; otherwise it is loaded.
+        With ``store`` (a ``postgresql://`` URL) the documents are kept in that
+        PostgreSQL store instead (see :mod:`index.pg_store`): it is made to hold
+        exactly ``paths``, writing only new and changed documents in one transaction.
 
         Args:
             paths: A file or directory, or several; the bundled article when ``None``.
             index_dir: Where to keep the index; a per-corpus folder under
                 ``settings.home`` when omitted.
+            store: A PostgreSQL URL to keep the index in, instead of a folder.
             settings: Model and tuning; :meth:`Settings.from_env` when omitted.
-            reader: A reader, or ``"sentence"`` (the default).
+            reader: A reader, or a reader spec (:func:`make_reader`).
             embedder: An already loaded embedder (shared between assistants).
             show_progress: Show progress bars while embedding.
 
         Raises:
             DocumentError: A path is missing, unreadable, binary or empty.
             ModelLoadError: The embedding model cannot be loaded.
+            StoreUnavailableError: The store cannot be reached or lacks pgvector.
+            ModelMismatchError: The store was built with another embedding model.
         """
         settings = settings or Settings.from_env()
         if isinstance(paths, (str, Path)):  # one path, not a sequence of one-character paths
             paths = [paths]
         if paths is not None and not paths:
             raise NoDocumentsError("no documents given; pass at least one .txt, .md or .html file (or None)")
+        if store and index_dir:
+            raise ConfigError("give a store or an index folder, not both")
         # Read and hashed, not split: a current index already holds every sentence.
         sources = read_sources(paths if paths is not None else bundled_documents())
-        directory = Path(index_dir).expanduser() if index_dir else settings.index_dir_for([s.path for s in sources])
         embedder = embedder or load_embedder(settings.model, backend=settings.backend)
+        if store:
+            return cls._synced(store, sources, embedder, settings, reader, show_progress)
+        directory = Path(index_dir).expanduser() if index_dir else settings.index_dir_for([s.path for s in sources])
         index = _load_or_build(sources, embedder, directory, settings, show_progress)
         return cls(index, embedder, reader=make_reader(reader, settings), settings=settings, index_dir=directory)
+
+    @classmethod
+    def _synced(
+        cls,
+        url: str,
+        sources: Sequence[Source] | Sequence[Document],
+        embedder: Embedder,
+        settings: Settings,
+        reader: Reader | str | None,
+        show_progress: bool,
+    ) -> Assistant:
+        from index.pg_store import PgStore
+
+        store = PgStore(url)
+        store.sync(sources, embedder, settings.passages, show_progress=show_progress)
+        return cls(store, embedder, reader=make_reader(reader, settings), settings=settings)
 
     @classmethod
     def from_store(
         cls,
         url: str,
-        paths: str | Path | Sequence[str | Path] | None = None,
         *,
         settings: Settings | None = None,
         reader: Reader | str | None = None,
         embedder: Embedder | None = None,
-        show_progress: bool = False,
     ) -> Assistant:
-        """Answer from a PostgreSQL store (``postgresql://...``, see :mod:`index.pg_store`).
+        """Answer from a PostgreSQL store as it is (``postgresql://...``, see :mod:`index.pg_store`).
 
-        With ``paths``, the store is first made to hold exactly those documents, in one
-        transaction that writes only new and changed ones; without, it is read as it is
-        (with the embedding model it was built with).
+        Questions are searched inside the store, each in one snapshot, so an assistant sees
+        what another process writes as soon as it commits. Without ``embedder``, the store's
+        own model is loaded.
 
         Raises:
             StoreUnavailableError: The server cannot be reached, lacks pgvector, or is empty.
-            ModelMismatchError: The store was built with another embedding model.
+            ModelMismatchError: ``embedder`` is not the model the store was built with.
         """
         from index.pg_store import PgStore
 
         settings = settings or Settings.from_env()
         store = PgStore(url)
-        if paths is None:
-            # With no embedder given, the store's own model; with one, the store must match it.
-            index = store.load(model=embedder.name if embedder else None)
-            embedder = embedder or load_embedder(index.manifest.model, backend=settings.backend)
-        else:
-            sources = read_sources([paths] if isinstance(paths, (str, Path)) else paths)
-            embedder = embedder or load_embedder(settings.model, backend=settings.backend)
-            index = store.sync(sources, embedder, settings.passages, show_progress=show_progress)
-        return cls(index, embedder, reader=make_reader(reader, settings), settings=settings)
+        with store.snapshot(model=embedder.name if embedder else None):
+            pass  # reachable, built, same schema and model: fail now, not at the first question
+        embedder = embedder or load_embedder(store.stats().model, backend=settings.backend)
+        return cls(store, embedder, reader=make_reader(reader, settings), settings=settings)
 
     @classmethod
     def from_documents(
@@ -195,6 +237,7 @@ class Assistant:
         documents: Sequence[Document],
         *,
         index_dir: str | Path | None = None,
+        store: str | None = None,
         settings: Settings | None = None,
         reader: Reader | str | None = None,
         embedder: Embedder | None = None,
@@ -202,12 +245,16 @@ class Assistant:
     ) -> Assistant:
         """Like :meth:`from_paths` for documents already in memory.
 
-        Without ``index_dir`` the index lives in memory only.
+        Without ``index_dir`` or ``store`` the index lives in memory only.
         """
         settings = settings or Settings.from_env()
         if not documents:
             raise NoDocumentsError("no documents to index; pass at least one .txt, .md or .html file")
+        if store and index_dir:
+            raise ConfigError("give a store or an index folder, not both")
         embedder = embedder or load_embedder(settings.model, backend=settings.backend)
+        if store:
+            return cls._synced(store, documents, embedder, settings, reader, show_progress)
         if index_dir is None:
             index = build_index(
                 documents, embedder, settings=settings.passages, search=settings.search, show_progress=show_progress
@@ -255,10 +302,26 @@ class Assistant:
         index = load_index(directory, model=embedder.name)
         return cls(index, embedder, reader=make_reader(reader, settings), settings=settings, index_dir=directory)
 
+    def close(self) -> None:
+        """Close the store's connections, if this assistant answers from one (a later question reopens them)."""
+        if self.store is not None:
+            self.store.close()
+
     @property
     def documents(self) -> tuple[Document, ...]:
-        """The indexed documents."""
+        """The indexed documents (for a store, read from it now: all of them, with their text)."""
+        if self.store is not None:
+            with self.store.snapshot() as snapshot:
+                return snapshot.documents()
         return self.index.documents
+
+    def documents_of(self, answer: Answer) -> tuple[Document, ...]:
+        """The documents an answer cites, for showing its citations in context."""
+        paths = sorted({c.document for c in answer.citations})
+        if self.store is not None:
+            with self.store.snapshot() as snapshot:
+                return snapshot.documents(paths)
+        return tuple(self.index.document(p) for p in paths)
 
     def check_question(self, question: str) -> str:
         """Return the question stripped, or raise :class:`QuestionError` if it cannot be asked."""
@@ -285,7 +348,7 @@ class Assistant:
 
     def read(self, question: str, retrieval: Retrieval) -> Reading:
         """What the reader proposes for the retrieved passages, read in one batch."""
-        return self.reader.read(question, [p.passage for p in retrieval.passages], self.index.sentences)
+        return self.reader.read(question, [p.passage for p in retrieval.passages], retrieval.corpus.sentences)
 
     def respond(self, question: str, retrieval: Retrieval, reading: Reading | None = None) -> Answer:
         """Turn the reader's best candidate into an answer, or abstain below the threshold."""
@@ -294,18 +357,18 @@ class Assistant:
         if best is None or best.confidence < self.threshold or best.end <= best.start:
             confidence = best.confidence if best else 0.0
             return Answer(question=question, text=None, citations=(), confidence=confidence, reader=self.reader.name)
-        return self.build_answer(question, best)
+        return self.build_answer(question, best, retrieval.corpus)
 
-    def build_answer(self, question: str, candidate: Candidate) -> Answer:
+    def build_answer(self, question: str, candidate: Candidate, corpus: Corpus) -> Answer:
         """The answer text, verbatim, and every sentence the span touches, with exact offsets.
 
         A quote attributed only with "he told" also cites the sentence that names the speaker
         (:mod:`qa.attribution`); the sentences holding the answer come first.
         """
         passage = candidate.passage
-        sentences = [self.index.sentences[i] for i in passage.sentence_ids]
+        sentences = [corpus.sentences[i] for i in passage.sentence_ids]
         cited = [s for s in sentences if s.start < candidate.end and candidate.start < s.end]
-        document = self.index.document(passage.document)
+        document = corpus.document(passage.document)
         cited += context_sentences(question, cited, document.sentences)
         text = document.text
         return Answer(

@@ -67,7 +67,9 @@ def _open_assistant(args: argparse.Namespace, *, paths: Sequence[str] | None = N
     if getattr(args, "store", None):
         if args.index_dir:
             raise QAError("give --store or --index-dir, not both")
-        return Assistant.from_store(args.store, paths or None, settings=_settings(args), show_progress=True)
+        if paths:
+            return Assistant.from_paths(paths, store=args.store, settings=_settings(args), show_progress=True)
+        return Assistant.from_store(args.store, settings=_settings(args))
     if args.index_dir and not paths:
         return Assistant.open(args.index_dir, model=args.model, settings=_settings(args), show_progress=True)
     return Assistant.from_paths(paths or None, index_dir=args.index_dir, settings=_settings(args), show_progress=True)
@@ -134,6 +136,16 @@ def _where(args: argparse.Namespace, assistant: Assistant) -> str:
 
 def cmd_index(args: argparse.Namespace) -> int:
     assistant = _open_assistant(args, paths=args.paths)
+    if assistant.store is not None:
+        stats = assistant.store.stats()
+        print(
+            visible(
+                f"Indexed {stats.documents} document(s): {stats.sentences} sentences, {stats.passages} passages, "
+                f"model {stats.model}, HNSW and BM25 in {_where(args, assistant)}"
+            ),
+            file=sys.stderr,
+        )
+        return 0
     m = assistant.index.manifest
     print(
         visible(
@@ -181,7 +193,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     _quiet_libraries()
     print("Loading the model and the index…", file=sys.stderr)
-    app = create_app(args.paths or None, settings=_settings(args))
+    app = create_app(args.paths or None, settings=_settings(args), store=args.store)
     print(f"Indexed {len(app.assistant.documents)} document(s). Starting the chat…", file=sys.stderr)
     import signal
 
@@ -204,6 +216,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         settings=_settings(args),
         threshold=args.threshold,
         paragraphs=args.paragraphs,
+        store=args.store,
         show_progress=not args.json or sys.stderr.isatty(),
     )
     if args.out:
@@ -305,15 +318,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--index-dir", help="index directory (default: one per corpus under $QA_HOME)")
-        p.add_argument("--model", help="embedding model name or path (default: bundled all-MiniLM-L6-v2)")
+    def store_option(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--store",
             metavar="URL",
             default=os.environ.get("QA_STORE") or None,
             help="keep the index in PostgreSQL with pgvector (postgresql://...; QA_STORE) instead of a folder",
         )
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--index-dir", help="index directory (default: one per corpus under $QA_HOME)")
+        p.add_argument("--model", help="embedding model name or path (default: bundled all-MiniLM-L6-v2)")
+        store_option(p)
 
     p_index = sub.add_parser("index", help="index documents (files or directories)")
     p_index.add_argument("paths", nargs="+", metavar="PATH", help=".txt, .md or .html files, or directories")
@@ -359,6 +375,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_eval.add_argument("--top-k", type=int, help="passages to retrieve (default 5)")
     p_eval.add_argument("--model", help="embedding model name or path")
     p_eval.add_argument("--reader", help=READER_HELP)
+    p_eval.add_argument(
+        "--store",
+        metavar="URL",
+        help="index each test set's documents in this PostgreSQL store (it is made to hold only them)",
+    )
     p_eval.set_defaults(func=cmd_eval)
 
     p_serve = sub.add_parser("serve", help="start the web chat (the bundled article unless PATHs are given)")
@@ -367,6 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p_serve.add_argument("--model", help="embedding model name or path (default: bundled all-MiniLM-L6-v2)")
     p_serve.add_argument("--reader", help=READER_HELP)
+    store_option(p_serve)
     p_serve.set_defaults(func=cmd_serve)
 
     p_train = sub.add_parser(

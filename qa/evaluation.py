@@ -25,7 +25,7 @@ from index.passages import Passage
 from qa.assistant import Assistant, Trace, make_reader
 from qa.config import Settings
 from qa.datasets import EvalCorpus, EvalQuestion, load_test_set
-from qa.errors import TestSetError
+from qa.errors import ConfigError, TestSetError
 from qa.metrics import best_over_golds, percentile, supports
 from qa.reader import Reader
 from qa.result import Citation
@@ -201,7 +201,9 @@ def _paragraph_trace(assistant: Assistant, question: EvalQuestion) -> Trace:
         id=-1, document=document.path, sentence_ids=ids, start=start, end=end, text=document.text[start:end]
     )
     began = time.perf_counter()
-    retrieval = Retrieval(question.question, np.zeros(0, dtype=np.float32), (ScoredPassage(passage, 1.0, 1.0, 0.0),))
+    retrieval = Retrieval(
+        question.question, np.zeros(0, dtype=np.float32), (ScoredPassage(passage, 1.0, 1.0, 0.0),), assistant.index
+    )
     answer = assistant.respond(question.question, retrieval)
     return Trace(answer=answer, retrieval=retrieval, seconds=time.perf_counter() - began)
 
@@ -215,47 +217,53 @@ def _run_corpus(
     threshold: float,
     progress: Any,
     paragraphs: bool = False,
+    store: str | None = None,
 ) -> list[QuestionResult]:
     documents = corpus.load()
     never_abstain = dataclasses.replace(settings, abstain_below=0.0)
-    assistant = Assistant.from_documents(documents, settings=never_abstain, embedder=embedder, reader=reader)
+    assistant = Assistant.from_documents(
+        documents, store=store, settings=never_abstain, embedder=embedder, reader=reader
+    )
     results = []
-    for question in corpus.questions:
-        gold = gold_sentences(question, documents)
-        trace = _paragraph_trace(assistant, question) if paragraphs else assistant.trace(question.question)
-        answer = trace.answer
-        gold_rank = next(
-            (
-                rank
-                for rank, scored in enumerate(trace.retrieval.passages, 1)
-                if any(
-                    (s.document, s.start, s.end) in gold
-                    for s in (assistant.index.sentences[i] for i in scored.passage.sentence_ids)
-                )
-            ),
-            None,
-        )
-        top = answer.citation
-        correct = top is not None and (top.document, top.start, top.end) in gold
-        raw = QuestionResult(
-            id=question.id,
-            corpus=corpus.name,
-            question=question.question,
-            gold_answers=question.answers,
-            prediction=answer.text,
-            raw_prediction=answer.text,
-            confidence=answer.confidence,
-            exact_match=0.0,
-            f1=0.0,
-            citation=top,
-            raw_citation_correct=correct,
-            citation_correct=correct,
-            gold_rank=gold_rank,
-            latency_ms=trace.seconds * 1000,
-        )
-        results.append(apply_threshold(raw, threshold))
-        if progress is not None:
-            progress.update(1)
+    try:
+        for question in corpus.questions:
+            gold = gold_sentences(question, documents)
+            trace = _paragraph_trace(assistant, question) if paragraphs else assistant.trace(question.question)
+            answer = trace.answer
+            gold_rank = next(
+                (
+                    rank
+                    for rank, scored in enumerate(trace.retrieval.passages, 1)
+                    if any(
+                        (s.document, s.start, s.end) in gold
+                        for s in (trace.retrieval.corpus.sentences[i] for i in scored.passage.sentence_ids)
+                    )
+                ),
+                None,
+            )
+            top = answer.citation
+            correct = top is not None and (top.document, top.start, top.end) in gold
+            raw = QuestionResult(
+                id=question.id,
+                corpus=corpus.name,
+                question=question.question,
+                gold_answers=question.answers,
+                prediction=answer.text,
+                raw_prediction=answer.text,
+                confidence=answer.confidence,
+                exact_match=0.0,
+                f1=0.0,
+                citation=top,
+                raw_citation_correct=correct,
+                citation_correct=correct,
+                gold_rank=gold_rank,
+                latency_ms=trace.seconds * 1000,
+            )
+            results.append(apply_threshold(raw, threshold))
+            if progress is not None:
+                progress.update(1)
+    finally:
+        assistant.close()
     return results
 
 
@@ -269,6 +277,7 @@ def evaluate(
     reader: Reader | None = None,
     show_progress: bool = False,
     paragraphs: bool = False,
+    store: str | None = None,
 ) -> Report:
     """Answer every question of a test set and score the answers and citations.
 
@@ -283,11 +292,15 @@ def evaluate(
         show_progress: Show a progress bar on stderr.
         paragraphs: Give the reader only the paragraph that holds each question
             (SQuAD sets; how SQuAD scores are published) instead of retrieving.
+        store: A PostgreSQL URL: each test set's documents are indexed there (replacing
+            what it held) and searched in it, instead of in memory.
 
     Raises:
         TestSetError: The test set is malformed or contradicts its documents.
     """
     settings = settings or Settings.from_env()
+    if store and paragraphs:
+        raise ConfigError("--paragraphs reads each question's own paragraph and searches nothing; drop --store")
     corpora = load_test_set(path, corpus=corpus)
     embedder = embedder or load_embedder(settings.model, backend=settings.backend)
     reader = make_reader(reader, settings)
@@ -311,6 +324,7 @@ def evaluate(
                 threshold=threshold,
                 progress=bar,
                 paragraphs=paragraphs,
+                store=store,
             )
         ]
     finally:

@@ -1,20 +1,30 @@
-"""Hybrid passage retrieval: dense (FAISS) and BM25, fused by reciprocal rank.
+"""Hybrid passage retrieval: dense and BM25, fused by reciprocal rank.
 
 Dense search finds paraphrases; BM25 finds rare names and numbers the small
 embedding model blurs. Reciprocal rank fusion (Cormack et al., 2009) combines
 the two rankings without having to calibrate their scores against each other.
+
+:class:`HybridRetriever` searches a loaded index (FAISS and bm25s in memory);
+:class:`StoreRetriever` searches a PostgreSQL store in place (HNSW and BM25 in SQL).
+Both rank the same way, so they return the same passages.
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 from index.embedder import Embedder
 from index.passages import Passage
-from index.store import PassageIndex
+from index.store import Corpus, PassageIndex
+from index.text import terms
 from qa.errors import ConfigError
+
+if TYPE_CHECKING:
+    from index.pg_store import PgStore
 
 RRF_K = 60  # the constant from the RRF paper; damps the influence of top ranks
 
@@ -31,11 +41,35 @@ class ScoredPassage:
 
 @dataclass(frozen=True)
 class Retrieval:
-    """The outcome of one search: the passages and the question's vector."""
+    """The outcome of one search: the passages, the question's vector, and where the
+    passages' sentence ids and documents resolve (the index, or what a store returned)."""
 
     question: str
     vector: np.ndarray
     passages: tuple[ScoredPassage, ...]
+    corpus: Corpus
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+def fuse(
+    dense: Sequence[K], lexical: Sequence[K], top_k: int, order: Mapping[K, tuple[object, ...]]
+) -> list[tuple[K, float]]:
+    """Reciprocal rank fusion of two rankings; ties go to the passage first in corpus order (``order``)."""
+    fused: dict[K, float] = {}
+    for ranking in (dense, lexical):
+        for rank, key in enumerate(ranking):
+            fused[key] = fused.get(key, 0.0) + 1.0 / (RRF_K + rank + 1)
+    best = sorted(fused, key=lambda key: (-fused[key], order[key]))[:top_k]
+    return [(key, fused[key]) for key in best]
+
+
+def _check_depth(top_k: int, candidates: int) -> None:
+    if top_k < 1:
+        raise ConfigError(f"top_k must be at least 1, got {top_k}")
+    if candidates < top_k:
+        raise ConfigError(f"candidates ({candidates}) must be at least top_k ({top_k})")
 
 
 class HybridRetriever:
@@ -49,10 +83,7 @@ class HybridRetriever:
     """
 
     def __init__(self, index: PassageIndex, embedder: Embedder, *, top_k: int = 5, candidates: int = 50) -> None:
-        if top_k < 1:
-            raise ConfigError(f"top_k must be at least 1, got {top_k}")
-        if candidates < top_k:
-            raise ConfigError(f"candidates ({candidates}) must be at least top_k ({top_k})")
+        _check_depth(top_k, candidates)
         self.index = index
         self.embedder = embedder
         self.top_k = top_k
@@ -69,24 +100,66 @@ class HybridRetriever:
         dense_hits = self.index.search(vector, self.candidates)
         dense = dict(dense_hits)
         lexical_scores = self.index.keywords.scores(question)
-        lexical_order = [int(i) for i in np.argsort(-lexical_scores)[: self.candidates] if lexical_scores[i] > 0]
-
-        fused: dict[int, float] = {}
-        for rank, (pid, _) in enumerate(dense_hits):
-            fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
-        for rank, pid in enumerate(lexical_order):
-            fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
-        best = sorted(fused, key=lambda pid: (-fused[pid], pid))[: self.top_k]
+        # Stable: equal scores keep corpus order, as the store's search does.
+        ranked = np.argsort(-lexical_scores, kind="stable")[: self.candidates]
+        lexical_order = [int(i) for i in ranked if lexical_scores[i] > 0]
+        ids = [pid for pid, _ in dense_hits]
+        best = fuse(ids, lexical_order, self.top_k, {pid: (pid,) for pid in (*ids, *lexical_order)})
         scored = tuple(
             ScoredPassage(
                 passage=self.index.passages[pid],
-                score=fused[pid],
+                score=score,
                 dense=dense.get(pid, float(np.dot(vector, self._passage_vector(pid)))),
                 lexical=float(lexical_scores[pid]),
             )
-            for pid in best
+            for pid, score in best
         )
-        return Retrieval(question=question, vector=vector, passages=scored)
+        return Retrieval(question=question, vector=vector, passages=scored, corpus=self.index)
 
     def _passage_vector(self, pid: int) -> np.ndarray:
         return np.asarray(self.index.faiss_index.reconstruct(pid), dtype=np.float32)
+
+
+class StoreRetriever:
+    """Retrieve the top passages from a PostgreSQL store, searching inside the database.
+
+    Each question is one read-only snapshot: its dense search, keyword search and the
+    passages' documents all come from the same state of the store, even while another
+    process writes to it.
+
+    Args:
+        store: The store (:class:`index.pg_store.PgStore`).
+        embedder: Embeds questions; must be the model the store was built with.
+        top_k: How many passages to return.
+        candidates: How deep each ranking goes before fusion.
+    """
+
+    def __init__(self, store: PgStore, embedder: Embedder, *, top_k: int = 5, candidates: int = 50) -> None:
+        _check_depth(top_k, candidates)
+        self.store = store
+        self.embedder = embedder
+        self.top_k = top_k
+        self.candidates = candidates
+
+    def retrieve(self, question: str, vector: np.ndarray | None = None) -> Retrieval:
+        """Return the ``top_k`` passages for a question, best first."""
+        if vector is None:
+            vector = self.embedder.encode([question])[0]
+        with self.store.snapshot(model=self.embedder.name) as snapshot:
+            dense = snapshot.dense(vector, self.candidates)
+            lexical = snapshot.keywords(terms(question), self.candidates)
+            order = {h.id: h.key for h in (*dense, *lexical)}
+            best = fuse([h.id for h in dense], [h.id for h in lexical], self.top_k, order)
+            excerpt = snapshot.fetch([pid for pid, _ in best])
+        cosine = {h.id: h.score for h in dense}
+        bm25 = {h.id: h.score for h in lexical}
+        scored = tuple(
+            ScoredPassage(
+                passage=excerpt.passages[pid],
+                score=score,
+                dense=cosine.get(pid, float(np.dot(vector, excerpt.vectors[pid]))),
+                lexical=bm25.get(pid, 0.0),
+            )
+            for pid, score in best
+        )
+        return Retrieval(question=question, vector=vector, passages=scored, corpus=excerpt)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from index.documents import load_document
+from index.documents import load_document, read_sources
 from qa.assistant import Assistant
 from qa.config import Settings, bundled_documents
 from qa.errors import QAError
@@ -116,7 +116,7 @@ class ChatApp:
             question, previous.searched if previous else None, previous.answer if previous else None
         )
         result = assistant.answer(searched)
-        reply = answer_html(result, assistant.documents, asked=question)
+        reply = answer_html(result, assistant.documents_of(result), asked=question)
         # The question is shown as typed, never rendered: Markdown in it (an image link) would
         # make the browser fetch an address.
         history += [{"role": "user", "content": escape(question)}, {"role": "assistant", "content": reply}]
@@ -174,14 +174,22 @@ class ChatApp:
                 shutil.copyfile(path, target)  # a new name per content: never overwrites anything
             if progress:
                 progress(0.3, desc="Indexing")
-            paths = [*self.base_paths, *self.uploads]
-            self.assistant = Assistant.from_paths(
-                paths,
-                index_dir=self.index_dir,
-                settings=self.assistant.settings,
-                embedder=self.assistant.embedder,
-                reader=self.assistant.reader,
-            )
+            if self.assistant.store is not None:
+                # Added beside what the store holds (other servers' documents stay), in one transaction.
+                self.assistant.store.sync(
+                    read_sources(self.uploads),
+                    self.assistant.embedder,
+                    self.assistant.settings.passages,
+                    remove_others=False,
+                )
+            else:
+                self.assistant = Assistant.from_paths(
+                    [*self.base_paths, *self.uploads],
+                    index_dir=self.index_dir,
+                    settings=self.assistant.settings,
+                    embedder=self.assistant.embedder,
+                    reader=self.assistant.reader,
+                )
         names = ", ".join(name for _, name in staged)
         return f"Added {names}. {len(self.assistant.documents)} document(s) are searchable."
 
@@ -285,10 +293,17 @@ def create_app(
     settings: Settings | None = None,
     upload_dir: Path | None = None,
     show_progress: bool = True,
+    store: str | None = None,
 ) -> ChatApp:
-    """Load or build the index (with progress on the terminal) before any question."""
+    """Load or build the index (with progress on the terminal) before any question.
+
+    With ``store`` (a ``postgresql://`` URL) the chat answers from that store: made to hold
+    ``paths`` when given, else as it is; uploads are added to it.
+    """
+    if store and not paths:
+        return ChatApp(Assistant.from_store(store, settings=settings), base_paths=[], upload_dir=upload_dir)
     base = [Path(p) for p in paths] if paths else bundled_documents()
-    assistant = Assistant.from_paths(base, settings=settings, show_progress=show_progress)
+    assistant = Assistant.from_paths(base, store=store, settings=settings, show_progress=show_progress)
     return ChatApp(assistant, base_paths=base, upload_dir=upload_dir)
 
 
