@@ -9,7 +9,7 @@ document's text, as in the local store::
     qa_sentences  (document, idx): paragraph, start, end
     qa_passages   id; (document, ord): first and last sentence idx, start, end, term count,
                   embedding vector(d) under an HNSW index (cosine)
-    qa_terms      id, term (:func:`index.text.terms`: stemmed, no stopwords)
+    qa_terms      id, term (:func:`index.text.terms`: stemmed, no stopwords), passages holding it
     qa_postings   (term, passage): term frequency, passage length
 
 Searching happens inside Postgres: the HNSW index gives the dense candidates, and BM25 is
@@ -88,7 +88,8 @@ CREATE TABLE IF NOT EXISTS qa_passages (
 );
 CREATE TABLE IF NOT EXISTS qa_terms (
     id serial PRIMARY KEY,
-    term text NOT NULL UNIQUE
+    term text NOT NULL UNIQUE,
+    df integer NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS qa_postings (
     term_id integer NOT NULL,
@@ -178,16 +179,13 @@ class Snapshot:
         rows = self._connection.execute(
             """
             WITH q AS (
-                SELECT t.id, c.n FROM qa_terms t
+                SELECT t.id, c.n * ln(1 + (%(n)s - t.df + 0.5) / (t.df + 0.5)) AS weight FROM qa_terms t
                 JOIN (SELECT term, count(*) AS n FROM unnest(%(terms)s::text[]) AS term GROUP BY term) c USING (term)
-            ), df AS (
-                SELECT term_id, count(*) AS df FROM qa_postings WHERE term_id IN (SELECT id FROM q) GROUP BY term_id
+                WHERE t.df > 0
             ), scored AS (
-                SELECT p.passage_id, sum(
-                    q.n * ln(1 + (%(n)s - df.df + 0.5) / (df.df + 0.5))
-                    * p.tf / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.n_terms / %(avg)s))
-                ) AS score
-                FROM qa_postings p JOIN q ON q.id = p.term_id JOIN df ON df.term_id = p.term_id
+                SELECT p.passage_id,
+                    sum(q.weight * p.tf / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.n_terms / %(avg)s))) AS score
+                FROM qa_postings p JOIN q ON q.id = p.term_id
                 GROUP BY p.passage_id ORDER BY score DESC LIMIT %(limit)s
             )
             SELECT s.passage_id, s.score, d.path, pa.ord FROM scored s
@@ -265,6 +263,17 @@ def _documents(
         documents.append(Document(path, text, sha256, own))
         sentences.extend(own)
     return documents, sentences, first
+
+
+def _add_to_df(connection: Any, changes: Sequence[tuple[int, int]]) -> None:
+    """Add to terms' passage counts: (term id, change) pairs."""
+    if changes:
+        ids, deltas = zip(*changes, strict=True)
+        connection.execute(
+            "UPDATE qa_terms SET df = df + d.delta FROM unnest(%s::int[], %s::int[]) AS d(id, delta) "
+            "WHERE qa_terms.id = d.id",
+            (list(ids), list(deltas)),
+        )
 
 
 def _array(vector: Any) -> np.ndarray:
@@ -397,6 +406,13 @@ class PgStore:
                     if (path in wanted and wanted[path].sha256 != sha) or (remove_others and path not in wanted)
                 ]
                 if gone:
+                    # Their terms' passage counts go down by what they held (BM25's df, kept per term).
+                    removed = connection.execute(
+                        "SELECT p.term_id, count(*) FROM qa_postings p JOIN qa_passages pa ON pa.id = p.passage_id "
+                        "JOIN qa_documents d ON d.id = pa.document_id WHERE d.path = ANY(%s) GROUP BY p.term_id",
+                        (gone,),
+                    ).fetchall()
+                    _add_to_df(connection, [(term, -n) for term, n in removed])
                     connection.execute("DELETE FROM qa_documents WHERE path = ANY(%s)", (gone,))
                 new = [s for s in wanted.values() if stored.get(s.path) != s.sha256]
                 documents = [s.split() if isinstance(s, Source) else s for s in new]
@@ -484,6 +500,8 @@ class PgStore:
                     length = max(1, sum(count.values()))
                     for term, tf in count.items():
                         copy.write_row((term_id[term], pid, tf, length))
+            df = Counter(t for c in counts for t in c)
+            _add_to_df(cursor, [(term_id[t], n) for t, n in df.items()])
 
     # -- reading ------------------------------------------------------------------------------
 

@@ -286,8 +286,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows: list[Row] = []
     try:
         for size in (int(s) for s in args.sizes.split(",") if s):
-            rows.extend(bench_size(size, url, work, anchors, tokens))
-            print(f"... {rows[-1].measure}: {rows[-1].value}", file=sys.stderr, flush=True)
+            found = bench_size(size, url, work, anchors, tokens)
+            rows.extend(found)
+            for row in found:  # as they come: the biggest size takes the longest
+                print(f"... {row.measure}: {row.value}", file=sys.stderr, flush=True)
     finally:
         if server is not None:
             server.cleanup()

@@ -60,6 +60,12 @@ def test_only_changed_documents_are_written(pg_url: str, tmp_path: Path) -> None
     unchanged = [str((tmp_path / f"doc{i}.txt").resolve()) for i in (0, 2)]
     assert all(after[p] == before[p] for p in unchanged)  # their rows were not rewritten
     assert len(after) == 3 and [d.path for d in index.documents] == sorted(after)
+    with psycopg.connect(pg_url) as connection:  # each term's passage count (BM25's df) kept right
+        wrong = connection.execute(
+            "SELECT count(*) FROM qa_terms t WHERE df <> (SELECT count(*) FROM qa_postings WHERE term_id = t.id)"
+        ).fetchone()
+        assert wrong == (0,)
+        assert connection.execute("SELECT count(*) FROM qa_terms WHERE term = 'bridg' AND df = 2").fetchone() == (1,)
     fresh = Assistant.from_paths(tmp_path, index_dir=tmp_path.parent / "local", embedder=HashEmbedder())
     assert index.passages == fresh.index.passages and index.sentences == fresh.index.sentences
 
