@@ -27,11 +27,12 @@ from index.errors import (
     NoDocumentsError,
     UnreadableDocumentError,
 )
+from index.pdf import page_at
 from index.sentences import blocks, split_sentences
 
 logger = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 
 # Paragraphs that are page furniture rather than article content. A paragraph
 # is dropped only when it is short and matches one of these, so a long article
@@ -82,11 +83,16 @@ class Document:
     text: str
     sha256: str
     sentences: tuple[Sentence, ...]
+    pages: tuple[int, ...] = ()  # a PDF's: the offset in ``text`` where each page begins
 
     @property
     def name(self) -> str:
         """The file name, for display."""
         return Path(self.path).name
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page of a PDF that holds ``text[offset]``; None for documents without pages."""
+        return page_at(self.pages, offset)
 
 
 def is_boilerplate(paragraph: str) -> bool:
@@ -201,7 +207,9 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def make_document(path: str, text: str, *, markdown: bool = False, sha256: str | None = None) -> Document:
+def make_document(
+    path: str, text: str, *, markdown: bool = False, sha256: str | None = None, pages: Sequence[int] = ()
+) -> Document:
     """Split a text into sentences and wrap it as a :class:`Document`.
 
     Args:
@@ -209,6 +217,7 @@ def make_document(path: str, text: str, *, markdown: bool = False, sha256: str |
         text: The full text; offsets refer to it.
         markdown: Treat the text as Markdown (skip code fences and block markers).
         sha256: The text's checksum, when the caller has it already.
+        pages: For a PDF's text, the offset where each page begins.
 
     Raises:
         EmptyDocumentError: No sentence is left after boilerplate removal.
@@ -227,7 +236,9 @@ def make_document(path: str, text: str, *, markdown: bool = False, sha256: str |
             f"{path}: no article text found (the file is empty or only page boilerplate); "
             "pass a document with some sentences"
         )
-    return Document(path=path, text=text, sha256=sha256 or _sha256(text), sentences=tuple(sentences))
+    return Document(
+        path=path, text=text, sha256=sha256 or _sha256(text), sentences=tuple(sentences), pages=tuple(pages)
+    )
 
 
 MAX_DOCUMENT_BYTES = 20 * 2**20
@@ -253,7 +264,9 @@ def decode(data: bytes, name: str) -> str:
             except UnicodeDecodeError as exc:
                 raise UnreadableDocumentError(f"{name}: broken {encoding} text (byte {exc.start})") from None
     if b"\x00" in data:  # anywhere: a text file with a NUL after 8 KB is still not text
-        raise UnreadableDocumentError(f"{name}: looks like a binary file; pass a .txt, .md or .html document")
+        raise UnreadableDocumentError(
+            f"{name}: looks like a binary file; pass a .txt, .md, .html, .pdf or .docx document"
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -266,6 +279,12 @@ def decode(data: bytes, name: str) -> str:
 
 def read_text(path: Path) -> str:
     """Read a text file (see :func:`decode`), refusing binary and oversized files with a clear error."""
+    # Normalise line endings once, here, so every offset refers to the same text.
+    return decode(read_bytes(path), str(path)).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_bytes(path: Path) -> bytes:
+    """A document's bytes, refusing oversized files and saying why a file cannot be read."""
     try:
         with path.open("rb") as handle:
             size = os.fstat(handle.fileno()).st_size
@@ -281,8 +300,7 @@ def read_text(path: Path) -> str:
         raise DocumentNotFoundError(f"{path}: is a directory, not a document") from None
     except OSError as exc:
         raise UnreadableDocumentError(f"{path}: cannot be read ({exc.strerror})") from None
-    # Normalise line endings once, here, so every offset refers to the same text.
-    return decode(data, str(path)).replace("\r\n", "\n").replace("\r", "\n")
+    return data
 
 
 @dataclass(frozen=True)
@@ -297,10 +315,11 @@ class Source:
     text: str
     sha256: str
     markdown: bool
+    pages: tuple[int, ...] = ()
 
     def split(self) -> Document:
         """The document with its sentences (:func:`make_document`)."""
-        return make_document(self.path, self.text, markdown=self.markdown, sha256=self.sha256)
+        return make_document(self.path, self.text, markdown=self.markdown, sha256=self.sha256, pages=self.pages)
 
 
 def read_source(path: str | Path) -> Source:
@@ -312,8 +331,20 @@ def read_source(path: str | Path) -> Source:
 
 
 def _read_resolved(file: Path) -> Source:
-    text = read_text(file)
     suffix = file.suffix.lower()
+    if suffix == ".pdf":
+        from index.pdf import extract_pdf
+
+        text, layout = extract_pdf(read_bytes(file), str(file))
+        pages = layout.page_starts()
+        # The pages are part of what is cited: a new layout of the same text is a new document.
+        return Source(str(file), text, _sha256(text + "\x00" + ",".join(map(str, pages))), False, pages)
+    if suffix == ".docx":
+        from index.docx import extract_docx
+
+        text = extract_docx(read_bytes(file), str(file))
+        return Source(str(file), text, _sha256(text), markdown=False)
+    text = read_text(file)
     if suffix in (".html", ".htm"):
         text = html_to_text(text)
     return Source(str(file), text, _sha256(text), markdown=suffix in (".md", ".markdown"))
@@ -384,7 +415,7 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
         else:
             raise DocumentNotFoundError(f"{raw}: no such file or directory; check the path")
     if not files:
-        raise NoDocumentsError("no documents given; pass at least one .txt, .md or .html file")
+        raise NoDocumentsError("no documents given; pass at least one .txt, .md, .html, .pdf or .docx file")
     unique = sorted({p.resolve() for p in files})
     return unique
 

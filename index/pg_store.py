@@ -5,7 +5,7 @@ document's text, as in the local store::
 
     qa_store      one row: schema version, embedding model, dimension, passage settings,
                   and the passage and term counts BM25 needs
-    qa_documents  path, sha256, text
+    qa_documents  path, sha256, text, and for a PDF the offset where each page begins
     qa_sentences  (document, idx): paragraph, start, end
     qa_passages   id; (document, ord): first and last sentence idx, start, end, term count,
                   embedding vector(d) under an HNSW index (cosine)
@@ -64,7 +64,8 @@ CREATE TABLE IF NOT EXISTS qa_documents (
     id bigserial PRIMARY KEY,
     path text NOT NULL UNIQUE,
     sha256 text NOT NULL,
-    text text NOT NULL
+    text text NOT NULL,
+    pages integer[] NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS qa_sentences (
     document_id bigint NOT NULL REFERENCES qa_documents ON DELETE CASCADE,
@@ -214,7 +215,7 @@ class Snapshot:
         ).fetchall()
         document_ids = sorted({r[1] for r in rows})
         docs = self._connection.execute(
-            "SELECT id, path, sha256, text FROM qa_documents WHERE id = ANY(%s)", (document_ids,)
+            "SELECT id, path, sha256, text, pages FROM qa_documents WHERE id = ANY(%s)", (document_ids,)
         ).fetchall()
         sentence_rows = self._connection.execute(
             "SELECT document_id, idx, paragraph, start_char, end_char FROM qa_sentences "
@@ -237,7 +238,7 @@ class Snapshot:
         """Documents by path (all of them when ``paths`` is None), in path order."""
         where, args = ("WHERE path = ANY(%s)", (list(paths),)) if paths is not None else ("", ())
         docs = self._connection.execute(
-            f'SELECT id, path, sha256, text FROM qa_documents {where} ORDER BY path COLLATE "C"', args
+            f'SELECT id, path, sha256, text, pages FROM qa_documents {where} ORDER BY path COLLATE "C"', args
         ).fetchall()
         sentence_rows = self._connection.execute(
             "SELECT document_id, idx, paragraph, start_char, end_char FROM qa_sentences "
@@ -257,10 +258,10 @@ def _documents(
     documents: list[Document] = []
     sentences: list[Sentence] = []
     first: dict[int, int] = {}
-    for doc_id, path, sha256, text in docs:
+    for doc_id, path, sha256, text, pages in docs:
         first[doc_id] = len(sentences)
         own = tuple(Sentence(path, r[1], r[2], r[3], r[4], text[r[3] : r[4]]) for r in by_document.get(doc_id, []))
-        documents.append(Document(path, text, sha256, own))
+        documents.append(Document(path, text, sha256, own, tuple(pages)))
         sentences.extend(own)
     return documents, sentences, first
 
@@ -444,8 +445,8 @@ class PgStore:
         with connection.cursor() as cursor:
             for document in documents:
                 cursor.execute(
-                    "INSERT INTO qa_documents (path, sha256, text) VALUES (%s, %s, %s) RETURNING id",
-                    (document.path, document.sha256, document.text),
+                    "INSERT INTO qa_documents (path, sha256, text, pages) VALUES (%s, %s, %s, %s) RETURNING id",
+                    (document.path, document.sha256, document.text, list(document.pages)),
                 )
                 ids[document.path] = cursor.fetchone()[0]
                 first_sentence[document.path] = corpus_offset

@@ -334,7 +334,10 @@ def _locked(directory: Path) -> Iterator[None]:
 def _corpus_json(index: PassageIndex) -> bytes:
     doc_ids = {d.path: i for i, d in enumerate(index.documents)}
     data = {
-        "documents": [{"path": d.path, "sha256": d.sha256, "text": d.text} for d in index.documents],
+        "documents": [
+            {"path": d.path, "sha256": d.sha256, "text": d.text, **({"pages": list(d.pages)} if d.pages else {})}
+            for d in index.documents
+        ],
         "sentences": [[doc_ids[s.document], s.index, s.paragraph, s.start, s.end] for s in index.sentences],
         "passages": [[doc_ids[p.document], list(p.sentence_ids), p.start, p.end] for p in index.passages],
     }
@@ -548,7 +551,8 @@ def _load_index(directory: str | Path, *, model: str | None = None) -> PassageIn
         sentences_by_doc[doc_i].append(sentence)
         all_sentences.append(sentence)
     documents = tuple(
-        Document(d["path"], d["text"], d["sha256"], tuple(sentences_by_doc[i])) for i, d in enumerate(docs_raw)
+        Document(d["path"], d["text"], d["sha256"], tuple(sentences_by_doc[i]), tuple(d.get("pages", ())))
+        for i, d in enumerate(docs_raw)
     )
     passages = tuple(
         Passage(i, paths[doc_i], tuple(ids), start, end, docs_raw[doc_i]["text"][start:end])

@@ -77,9 +77,15 @@ def make_reader(spec: Reader | str | None, settings: Settings) -> Reader:
     )
 
 
-def cite(sentence: Sentence) -> Citation:
-    """The citation of a sentence: its document, exact text and offsets."""
-    return Citation(document=sentence.document, sentence=sentence.text, start=sentence.start, end=sentence.end)
+def cite(sentence: Sentence, document: Document | None = None) -> Citation:
+    """The citation of a sentence: its document, exact text and offsets, and its page in a PDF ``document``."""
+    return Citation(
+        document=sentence.document,
+        sentence=sentence.text,
+        start=sentence.start,
+        end=sentence.end,
+        page=document.page_at(sentence.start) if document else None,
+    )
 
 
 class Assistant:
@@ -175,7 +181,9 @@ class Assistant:
         if isinstance(paths, (str, Path)):  # one path, not a sequence of one-character paths
             paths = [paths]
         if paths is not None and not paths:
-            raise NoDocumentsError("no documents given; pass at least one .txt, .md or .html file (or None)")
+            raise NoDocumentsError(
+                "no documents given; pass at least one .txt, .md, .html, .pdf or .docx file (or None)"
+            )
         if store and index_dir:
             raise ConfigError("give a store or an index folder, not both")
         # Read and hashed, not split: a current index already holds every sentence.
@@ -249,7 +257,7 @@ class Assistant:
         """
         settings = settings or Settings.from_env()
         if not documents:
-            raise NoDocumentsError("no documents to index; pass at least one .txt, .md or .html file")
+            raise NoDocumentsError("no documents to index; pass at least one .txt, .md, .html, .pdf or .docx file")
         if store and index_dir:
             raise ConfigError("give a store or an index folder, not both")
         embedder = embedder or load_embedder(settings.model, backend=settings.backend)
@@ -374,7 +382,7 @@ class Assistant:
         return Answer(
             question=question,
             text=text[candidate.start : candidate.end],
-            citations=tuple(cite(s) for s in cited),
+            citations=tuple(cite(s, document) for s in cited),
             confidence=candidate.confidence,
             offset=Span(candidate.start, candidate.end),
             reader=self.reader.name,

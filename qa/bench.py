@@ -499,6 +499,110 @@ def bench_real_corpus(runs: int, home: str, min_passages: int) -> list[Row]:
     ]
 
 
+# --- PDF: text extraction and the chat's page image --------------------------------------------------
+
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # Debian's fonts-dejavu-core: has ligature glyphs
+
+
+def _font() -> str:
+    """DejaVu Sans when installed (it has ligature glyphs), else Helvetica."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if FONT.exists():
+        if "DejaVu" not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(TTFont("DejaVu", str(FONT)))
+        return "DejaVu"
+    return "Helvetica"
+
+
+def article_pdf(
+    text: str, path: Path, *, columns: int = 2, title: str = "The Daily Record", page: tuple[float, float] | None = None
+) -> Path:
+    """The text's blank-line paragraphs laid out in columns, with a running header and page numbers."""
+    from xml.sax.saxutils import escape
+
+    from reportlab.lib.pagesizes import A5
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph
+
+    font = _font()
+    width, height = page or A5
+    margin, gutter = 40, 14
+    column = (width - 2 * margin - (columns - 1) * gutter) / columns
+    frames = [
+        Frame(margin + i * (column + gutter), margin, column, height - 2 * margin, id=f"c{i}", showBoundary=0)
+        for i in range(columns)
+    ]
+
+    def furniture(canvas, doc) -> None:  # type: ignore[no-untyped-def]
+        canvas.saveState()
+        canvas.setFont(font, 8)
+        canvas.drawString(margin, height - 30, f"{title} — world news")
+        canvas.drawCentredString(width / 2, 24, str(doc.page))
+        canvas.restoreState()
+
+    style = ParagraphStyle("body", fontName=font, fontSize=10, leading=13, spaceAfter=9)
+    doc = BaseDocTemplate(
+        str(path), pagesize=(width, height), pageTemplates=[PageTemplate(frames=frames, onPage=furniture)]
+    )
+    paragraphs = [p.strip().replace("\n", " ") for p in text.split("\n\n") if p.strip()]
+    doc.build([Paragraph(escape(p), style) for p in paragraphs])
+    return path
+
+
+def bench_pdf(runs: int, work: Path, pages: int = 100) -> list[Row]:
+    """Pages per second of text extraction on a generated two-column PDF, and one page drawn for the chat."""
+    try:
+        import reportlab  # noqa: F401 - the dev extra makes the PDF
+    except ImportError:
+        return [Row("PDF rows", "skipped: needs reportlab (pip install -e '.[dev]')")]
+    from index.documents import make_document
+    from index.pdf import extract_pdf
+    from ui.page_image import highlighted_page
+
+    source = bundled_documents()[0].read_text(encoding="utf-8")
+    text, copies = "", 0
+    path = work / f"bench-{pages}.pdf"
+    while True:  # about 2.5 pages per copy of the article
+        text += variant(source, copies) + "\n\n"
+        copies += 1
+        if copies >= pages * 0.45:
+            article_pdf(text, path)
+            import pypdfium2
+
+            if len(pypdfium2.PdfDocument(str(path))) >= pages:
+                break
+    data = path.read_bytes()
+    page_count = len(__import__("pypdfium2").PdfDocument(data))
+    seconds = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        extracted, layout = extract_pdf(data, path.name)
+        seconds.append(time.perf_counter() - start)
+    document = make_document(str(path), extracted, pages=layout.page_starts())
+    sentence = document.sentences[len(document.sentences) // 2]
+    highlighted_page(document, [(sentence.start, sentence.end)])  # the layout is cached per file, as in the chat
+    renders = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        highlighted_page(document, [(sentence.start, sentence.end)])
+        renders.append((time.perf_counter() - start) * 1000)
+    rate = page_count / _median(seconds)
+    return [
+        Row(
+            f"PDF text extraction, {page_count}-page two-column PDF ({len(extracted):,} characters)",
+            f"{rate:,.0f} pages/s ({_median(seconds):.2f} s)",
+        ),
+        Row(
+            "the chat's page image: one page rendered with the cited sentence highlighted (PNG)",
+            f"{_median(renders):.0f} ms",
+            "< 300 ms",
+            _verdict(_median(renders), 300),
+        ),
+    ]
+
+
 # --- FAISS at 10k, 100k, 1M synthetic vectors -------------------------------------------------------
 
 
@@ -625,6 +729,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         lambda: bench_squad_article(args.runs, args.squad),
         lambda: bench_haystack(args.runs, args.hf_model),
         lambda: bench_adversarial_text(args.runs),
+        lambda: bench_pdf(args.runs, Path(tempfile.mkdtemp(prefix="qa-bench-pdf-"))),
         lambda: bench_build(max(1, args.runs // 2), write_corpus(Path(home) / "bench" / "corpus", args.build_articles)),
     ]
     if args.real_passages:

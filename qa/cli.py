@@ -109,7 +109,8 @@ def format_answer(answer: Answer) -> str:
     lines = [f"Answer: {visible(answer.text or '')}", f"Confidence: {answer.confidence:.2f}"]
     for i, citation in enumerate(answer.citations, 1):
         label = "Cited" if i == 1 else "Also cited"
-        lines.append(f"{label}: {visible(display_path(citation.document))} [{citation.start}:{citation.end}]")
+        page = f", page {citation.page}" if citation.page is not None else ""
+        lines.append(f"{label}: {visible(display_path(citation.document))}{page} [{citation.start}:{citation.end}]")
         lines.append(f"  “{visible(citation.sentence)}”")
     return "\n".join(lines)
 
@@ -332,7 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
         store_option(p)
 
     p_index = sub.add_parser("index", help="index documents (files or directories)")
-    p_index.add_argument("paths", nargs="+", metavar="PATH", help=".txt, .md or .html files, or directories")
+    p_index.add_argument(
+        "paths", nargs="+", metavar="PATH", help=".txt, .md, .html, .pdf or .docx files, or directories"
+    )
     common(p_index)
     p_index.add_argument("--passage-tokens", type=int, help="passage size in cl100k tokens (default 128)")
     p_index.add_argument("--overlap", type=int, help="sentences shared by neighbouring passages (default 1)")

@@ -26,19 +26,34 @@ class Citation:
         sentence: The sentence, exactly as it stands in the document.
         start: Offset of its first character.
         end: Offset just past its last character.
+        page: For a PDF, the 1-based page where the sentence starts; None otherwise.
     """
 
     document: str
     sentence: str
     start: int
     end: int
+    page: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"document": self.document, "sentence": self.sentence, "start": self.start, "end": self.end}
+        return {
+            "document": self.document,
+            "sentence": self.sentence,
+            "start": self.start,
+            "end": self.end,
+            "page": self.page,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Citation:
-        return cls(str(data["document"]), str(data["sentence"]), int(data["start"]), int(data["end"]))
+        page = data.get("page")
+        return cls(
+            str(data["document"]),
+            str(data["sentence"]),
+            int(data["start"]),
+            int(data["end"]),
+            None if page is None else int(page),
+        )
 
 
 @dataclass(frozen=True)

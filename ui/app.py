@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 EXAMPLES = ("What did Rouhani say?", "Where did Khamenei speak?", "How many missiles did Iran fire?")
-UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm")
+UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # an article, not a book; keeps indexing interactive
 MAX_UPLOAD_FILES = 10
 MAX_UPLOADED_DOCUMENTS = 50  # per chat process: each one is re-indexed with the rest on every upload
@@ -144,7 +144,7 @@ class ChatApp:
         import gradio as gr
 
         if not files:
-            raise gr.Error("Choose one or more .txt, .md or .html files first.")
+            raise gr.Error("Choose one or more .txt, .md, .html, .pdf or .docx files first.")
         if len(files) > MAX_UPLOAD_FILES:
             raise gr.Error(f"Upload at most {MAX_UPLOAD_FILES} files at a time.")
         if len(self.uploads) + len(files) > MAX_UPLOADED_DOCUMENTS:
@@ -204,6 +204,9 @@ CSS = """
 .qa-cited { background: #fff3a3; color: inherit; padding: 0 2px; }
 .qa-citation { border-left: 4px solid #e0b000; margin: 0.5em 0; padding-left: 0.75em; }
 .qa-searched, .qa-confidence, .qa-location { opacity: 0.75; font-size: 0.9em; }
+.qa-page-context { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }
+.qa-page { max-width: 100%; width: 420px; border: 1px solid #ccc; }
+.qa-page-text { flex: 1; min-width: 16em; }
 """
 
 
@@ -240,7 +243,7 @@ def build_ui(app: ChatApp) -> gr.Blocks:
                 gr.Markdown("### Documents")
                 docs = gr.Markdown(app.documents_panel(), elem_id="documents")
                 upload = gr.File(
-                    label="Add documents (.txt, .md, .html; 2 MB each)",
+                    label="Add documents (.txt, .md, .html, .pdf, .docx; 2 MB each)",
                     file_count="multiple",
                     file_types=list(UPLOAD_SUFFIXES),
                     elem_id="upload",

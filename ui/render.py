@@ -7,6 +7,7 @@ or ``<img src=...>`` must show as text, never make the browser fetch anything.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -51,11 +52,28 @@ def context_html(citations: Sequence[Citation], documents: Sequence[Document]) -
     return "".join(parts)
 
 
+def page_html(citations: Sequence[Citation], documents: Sequence[Document]) -> str:
+    """For a PDF, the cited page as an image with the cited sentences highlighted; "" otherwise."""
+    located = [found for c in citations if (found := _sentence_of(c, documents))]
+    if not located or not located[0][0].pages:
+        return ""
+    from ui.page_image import highlighted_page
+
+    doc = located[0][0]
+    made = highlighted_page(doc, [(s.start, s.end) for d, s in located if d.path == doc.path])
+    if made is None:
+        return ""
+    number, png = made
+    alt = escape(f"Page {number} of {doc.name}, the cited sentence highlighted")
+    return f'<img class="qa-page" alt="{alt}" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
+
+
 def location(citation: Citation, documents: Sequence[Document]) -> str:
     """Where a citation stands: file name, paragraph and character offsets."""
     found = _sentence_of(citation, documents)
+    page = f"page {citation.page}, " if citation.page is not None else ""
     paragraph = f"paragraph {found[1].paragraph + 1}, " if found else ""
-    return f"{Path(citation.document).name}, {paragraph}characters {citation.start}–{citation.end}"
+    return f"{Path(citation.document).name}, {page}{paragraph}characters {citation.start}–{citation.end}"
 
 
 def answer_html(answer: Answer, documents: Sequence[Document], *, asked: str | None = None) -> str:
@@ -82,6 +100,9 @@ def answer_html(answer: Answer, documents: Sequence[Document], *, asked: str | N
             f'<br><small class="qa-location">— {escape(location(citation, documents))}</small></blockquote>'
         )
     context = context_html(ordered, documents)
+    page = page_html(ordered, documents)
+    if page:
+        context = f'<div class="qa-page-context">{page}<div class="qa-page-text">{context}</div></div>'
     if context:
         parts.append(f'<details class="qa-context"><summary>Show in context</summary>{context}</details>')
     parts.append(f'<p class="qa-confidence">Confidence: {answer.confidence:.2f}</p>')

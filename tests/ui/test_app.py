@@ -79,7 +79,7 @@ def test_upload_then_ask_cites_the_new_document(chat_app: ChatApp, tmp_path: Pat
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("photo.png", b"\x89PNG", "only .txt, .md, .html, .htm files"),
+        ("photo.png", b"\x89PNG", "only .txt, .md, .html, .htm, .pdf, .docx files"),
         ("notes.txt", b"\x00\x01binary", "binary"),
         ("broken.txt", b"\xff\xfeA\x00\x00\xd8", "broken utf-16"),
         ("empty.md", b"   \n", "no article text"),
@@ -96,6 +96,53 @@ def test_bad_uploads_are_refused_and_change_nothing(
     with pytest.raises(gr.Error, match=message):
         chat_app.add_documents([str(path)])
     assert chat_app.assistant is before and chat_app.uploads == []
+
+
+def _bad_documents(folder: Path) -> list[tuple[Path, str]]:
+    """PDF and Word files that must be refused: made for real, as a person would upload them."""
+    from tests.documents_made import raw_pdf
+    from tests.index.test_docx import _bomb
+    from tests.index.test_pdf import _encrypted, _scanned
+
+    damaged = folder / "damaged.pdf"
+    damaged.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 8)
+    return [
+        (_scanned(folder / "scan.pdf"), "no text layer"),
+        (_encrypted(folder / "locked.pdf"), "encrypted"),
+        (damaged, "not a readable PDF"),
+        (
+            raw_pdf(
+                folder / "script.pdf", "/OpenAction 4 0 R", "4 0 obj << /S /JavaScript /JS (app.alert(1);) >> endobj\n"
+            ),
+            "JavaScript",
+        ),
+        (_bomb(folder / "bomb.docx"), "zip bomb"),
+    ]
+
+
+def test_bad_pdf_and_word_uploads_are_refused_and_change_nothing(chat_app: ChatApp, tmp_path: Path) -> None:
+    before = chat_app.assistant
+    for path, message in _bad_documents(tmp_path):
+        with pytest.raises(gr.Error, match=message):
+            chat_app.add_documents([str(path)])
+        assert chat_app.assistant is before and chat_app.uploads == [], path.name
+
+
+def test_a_pdf_and_a_word_upload_are_searchable_with_pages(chat_app: ChatApp, tmp_path: Path) -> None:
+    from tests.documents_made import article_pdf, word_file
+
+    pdf = article_pdf("The Orlund ferry leaves at noon every Tuesday.\n\nIt carries cars.", tmp_path / "ferry.pdf")
+    docx = word_file(
+        tmp_path / "mill.docx", [("heading", "Mill"), ("paragraph", "The old mill on the Sava was built in 1820.")]
+    )
+    chat_app.add_documents([str(pdf), str(docx)])
+    answer = chat_app.assistant.answer("When does the Orlund ferry leave?")
+    assert answer.citation is not None and answer.citation.document.endswith(".pdf") and answer.citation.page == 1
+    history, _, _ = chat_app.respond("When does the Orlund ferry leave?", [])
+    assert "page 1" in history[-1]["content"] and 'class="qa-page"' in history[-1]["content"]
+    built = chat_app.assistant.answer("When was the old mill on the Sava built?")
+    assert built.text is not None and "1820" in built.text and built.citation is not None
+    assert built.citation.document.endswith(".docx") and built.citation.page is None
 
 
 def test_upload_with_a_seed_name_never_overwrites_the_seed(chat_app: ChatApp, tmp_path: Path) -> None:

@@ -1,0 +1,308 @@
+"""Text out of PDFs, with the page and the box of every character: :func:`extract_pdf`.
+
+PDFium (through pypdfium2: Apache-2.0/BSD, no JavaScript engine in its wheels) reads the text
+layer in content order and gives each character's box. From its lines this module makes the
+document text:
+
+* lines of one paragraph are joined with a space; a word hyphenated across a line break is
+  joined without its hyphen (PDFium marks such hyphens); a blank line separates paragraphs,
+  which start where the gap between lines grows or a column or page break follows a short line;
+* running headers and footers (a line in the top or bottom margin that repeats, digits aside, on
+  at least half the pages) and bare page numbers are dropped;
+* ligatures (ﬁ, ﬂ, ...) become their letters, and runs of spaces one space.
+
+Every character of the result maps back to its page and box (:class:`Layout`), so a citation's
+offsets in the text give its page and the rectangles to highlight on it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import re
+import statistics
+import zlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from index.errors import DocumentError
+
+MAX_PAGES = 2_000
+MAX_PAGE_POINTS = 14_400  # 200 inches, the largest page the PDF specification allows
+MARGIN = 0.1  # headers and footers live in the top and bottom tenth of a page
+LIGATURES = {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"}
+HYPHEN_BREAKS = {"\ufffe", "\x02", "\xad"}  # how PDFium marks a hyphen that ends a line inside a word
+Box = tuple[float, float, float, float]  # left, bottom, right, top in PDF points (origin bottom left)
+
+
+class PdfError(DocumentError):
+    """A PDF that cannot be read: encrypted, damaged, without text, too big, or with scripts or attachments."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the characters of an extracted text stand in the PDF.
+
+    ``pages[i]`` is the 1-based page of ``text[i]`` (0 for a space or line break the extraction
+    put in), ``boxes[i]`` its box on that page.
+    """
+
+    pages: tuple[int, ...]
+    boxes: tuple[Box, ...]
+    page_sizes: tuple[tuple[float, float], ...]  # width, height in points
+
+    def page_starts(self) -> tuple[int, ...]:
+        """The offset where each page's text begins (page ``i + 1`` begins at ``[i]``)."""
+        starts: list[int] = []
+        for offset, page in enumerate(self.pages):
+            while page and len(starts) < page:
+                starts.append(offset)
+        while len(starts) < len(self.page_sizes):
+            starts.append(len(self.pages))
+        return tuple(starts)
+
+    def boxes_of(self, start: int, end: int) -> dict[int, list[Box]]:
+        """The boxes of ``text[start:end]`` by page, one per line: what to highlight."""
+        lines: dict[int, list[Box]] = {}
+        for page, box in zip(self.pages[start:end], self.boxes[start:end], strict=True):
+            if not page:
+                continue
+            own = lines.setdefault(page, [])
+            # The same line as the box before: they overlap vertically, and this one is to its right.
+            if (
+                own
+                and min(own[-1][3], box[3]) - max(own[-1][1], box[1]) > 0.3 * (box[3] - box[1])
+                and box[0] >= own[-1][0]
+            ):
+                left, bottom, right, top = own[-1]  # the same line: widen its box
+                own[-1] = (left, min(bottom, box[1]), max(right, box[2]), max(top, box[3]))
+            else:
+                own.append(box)
+        return lines
+
+
+def page_at(page_starts: Sequence[int], offset: int) -> int | None:
+    """The 1-based page holding ``offset`` of a PDF's text, or None for a text without pages."""
+    if not page_starts:
+        return None
+    return max(1, bisect.bisect_right(page_starts, offset))
+
+
+@dataclass
+class _Line:
+    chars: list[tuple[str, int, Box]]  # character, page, box
+    page: int
+    height: float  # page height
+
+    @property
+    def text(self) -> str:
+        return "".join(c for c, _, _ in self.chars)
+
+    def _ink(self) -> list[Box]:
+        return [b for c, _, b in self.chars if not c.isspace() and c not in HYPHEN_BREAKS] or [self.chars[0][2]]
+
+    @functools.cached_property
+    def left(self) -> float:
+        return min(b[0] for b in self._ink())
+
+    @functools.cached_property
+    def right(self) -> float:
+        return max(b[2] for b in self._ink())
+
+    @functools.cached_property
+    def base(self) -> float:
+        return statistics.median(b[1] for b in self._ink())
+
+    @functools.cached_property
+    def size(self) -> float:
+        return statistics.median(b[3] - b[1] for b in self._ink()) or 1.0
+
+
+def _open(data: bytes, name: str) -> Any:
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise PdfError(f"{name}: the PDF is encrypted; save an unprotected copy and add that") from None
+        raise PdfError(f"{name}: not a readable PDF ({exc}); the file may be damaged") from None
+    if len(pdf) > MAX_PAGES:
+        pages = len(pdf)
+        pdf.close()
+        raise PdfError(f"{name}: {pages:,} pages is over the {MAX_PAGES:,}-page limit; split the PDF")
+    if (
+        raw.FPDFDoc_GetJavaScriptActionCount(pdf.raw) > 0
+        or raw.FPDFDoc_GetAttachmentCount(pdf.raw) > 0
+        or _active_content(data)
+    ):
+        pdf.close()
+        raise PdfError(
+            f"{name}: the PDF holds JavaScript or embedded files, which are not accepted; "
+            "print it to a new PDF without them and add that"
+        )
+    return pdf
+
+
+_ACTIVE = re.compile(rb"/(?:JavaScript|JS|EmbeddedFiles?|Launch)\b")
+_OBJECT_STREAM = re.compile(rb"/Type\s*/ObjStm[^>]*>>\s*stream\r?\n", re.DOTALL)
+
+
+def _active_content(data: bytes) -> bool:
+    """Whether the file names JavaScript, embedded files or a launch action anywhere, object streams
+    included: PDFium counts only document-level scripts and attachments, not an /OpenAction or a
+    link's script."""
+    if _ACTIVE.search(data):
+        return True
+    for match in _OBJECT_STREAM.finditer(data):  # objects packed in compressed object streams
+        end = data.find(b"endstream", match.end())
+        try:
+            inflated = zlib.decompressobj().decompress(data[match.end() : end], 16 * 2**20)
+        except zlib.error:
+            continue
+        if _ACTIVE.search(inflated):
+            return True
+    return False
+
+
+def _page_lines(page: Any, number: int) -> list[_Line]:
+    """The page's text lines in content order, each character with its box."""
+    width, height = page.get_size()
+    if max(width, height) > MAX_PAGE_POINTS:
+        raise PdfError(f"page {number} is {width:.0f} x {height:.0f} points, over the PDF maximum of {MAX_PAGE_POINTS}")
+    textpage = page.get_textpage()
+    try:
+        count = textpage.count_chars()
+        text = textpage.get_text_range()
+        if len(text) != count:  # characters outside the BMP: ask one at a time
+            import pypdfium2.raw as raw
+
+            text = "".join(chr(raw.FPDFText_GetUnicode(textpage.raw, i)) for i in range(count))
+        lines: list[_Line] = []
+        current: list[tuple[str, int, Box]] = []
+        for i, char in enumerate(text):
+            if char in "\r\n":
+                if current:
+                    lines.append(_Line(current, number, height))
+                current = []
+                continue
+            current.append((char, number, tuple(textpage.get_charbox(i))))  # type: ignore[arg-type]
+            if char in HYPHEN_BREAKS:  # PDFium joins a hyphenated line to the next; keep them apart
+                lines.append(_Line(current, number, height))
+                current = []
+        if current:
+            lines.append(_Line(current, number, height))
+        return [line for line in lines if line.text.strip()]
+    finally:
+        textpage.close()
+
+
+_PAGE_NUMBER = re.compile(r"^\s*(?:page\s*)?[-–—(]?\s*\d{1,5}\s*(?:(?:/|of)\s*\d{1,5})?\s*[-–—)]?\s*$", re.IGNORECASE)
+
+
+def _drop_running_lines(pages: list[list[_Line]]) -> list[list[_Line]]:
+    """Without headers, footers and page numbers: margin lines that repeat (digits aside) or are a number."""
+
+    def in_margin(line: _Line) -> bool:
+        return line.base > line.height * (1 - MARGIN) or line.base < line.height * MARGIN
+
+    def key(line: _Line) -> str:
+        return re.sub(r"\d+", "#", line.text.strip().lower())
+
+    seen = Counter(k for lines in pages for k in {key(line) for line in lines if in_margin(line)})
+    repeated = {k for k, n in seen.items() if len(pages) >= 2 and n >= max(2, len(pages) / 2)}
+    return [
+        [line for line in lines if not (in_margin(line) and (key(line) in repeated or _PAGE_NUMBER.match(line.text)))]
+        for lines in pages
+    ]
+
+
+def _new_paragraph(previous: _Line, line: _Line, pitch: float, column_right: float) -> bool:
+    """Whether ``line`` starts a paragraph after ``previous``."""
+    below = line.page == previous.page and line.base < previous.base - 0.1 * line.size
+    if below and abs(line.left - previous.left) < 4 * line.size:
+        gap = previous.base - line.base
+        return gap > 1.4 * pitch or line.left > previous.left + 1.5 * line.size  # a wider gap, or an indent
+    # A column or page break: the paragraph goes on if the next line's first word would not have fit
+    # on the line before (how the text was wrapped), else the line before ended its paragraph.
+    word = []
+    for char, _, box in line.chars:
+        if char.isspace():
+            break
+        word.append(box)
+    width = (word[-1][2] - word[0][0]) if word else 0.0
+    return previous.right + 0.25 * previous.size + width < column_right
+
+
+def extract_pdf(data: bytes, name: str = "document.pdf") -> tuple[str, Layout]:
+    """The text of a PDF and where each of its characters stands.
+
+    Raises:
+        PdfError: The PDF is encrypted, damaged, over the page or size limits, holds JavaScript or
+            embedded files, or has no text layer (a scan).
+    """
+    pdf = _open(data, name)
+    try:
+        sizes = []
+        pages = []
+        for number in range(1, len(pdf) + 1):
+            page = pdf[number - 1]
+            try:
+                sizes.append(tuple(page.get_size()))
+                try:
+                    pages.append(_page_lines(page, number))
+                except PdfError as exc:
+                    raise PdfError(f"{name}: {exc}") from None
+            finally:
+                page.close()
+    finally:
+        pdf.close()
+    pages = _drop_running_lines(pages)
+    lines = [line for page_lines in pages for line in page_lines]
+    if not any(c.isalnum() for line in lines for c, _, _ in line.chars):
+        raise PdfError(f"{name}: the PDF has no text layer (a scanned image?); run OCR on it first, then add it")
+    gaps = [
+        a.base - b.base
+        for a, b in zip(lines, lines[1:], strict=False)
+        if a.page == b.page and 0 < a.base - b.base < 3 * a.size
+    ]
+    pitch = statistics.median(gaps) if gaps else 1.2 * statistics.median(line.size for line in lines)
+    text: list[str] = []
+    where: list[tuple[int, Box]] = []
+    nothing: tuple[int, Box] = (0, (0.0, 0.0, 0.0, 0.0))
+
+    def put(char: str, place: tuple[int, Box]) -> None:
+        if char.isspace():
+            if not text or text[-1] in " \n":
+                return  # one space for a run, none at a paragraph's start
+            char, place = " ", nothing  # a space has no ink to highlight
+        for letter in LIGATURES.get(char, char):
+            text.append(letter)
+            where.append(place)
+
+    # How far each line's column reaches: the rightmost line starting where it starts, on its page.
+    column_right: dict[int, float] = {}
+    for page_lines in pages:
+        for line in page_lines:
+            column_right[id(line)] = max(x.right for x in page_lines if abs(x.left - line.left) < 4 * x.size)
+    previous: _Line | None = None
+    for line in lines:
+        if previous is not None:
+            if _new_paragraph(previous, line, pitch, column_right[id(previous)]):
+                while text and text[-1] == " ":
+                    text.pop(), where.pop()
+                text.extend("\n\n")
+                where.extend([nothing, nothing])
+            elif previous.chars[-1][0] not in HYPHEN_BREAKS:
+                put(" ", nothing)
+        for char, page, box in line.chars:
+            if char in HYPHEN_BREAKS:
+                continue  # the word goes on at the start of the next line
+            put("\u0020" if char == "\xa0" else char, (page, box))
+        previous = line
+    while text and text[-1] in " \n":
+        text.pop(), where.pop()
+    return "".join(text), Layout(tuple(p for p, _ in where), tuple(b for _, b in where), tuple(sizes))  # type: ignore[arg-type]

@@ -1,0 +1,62 @@
+"""Real PDF and Word files made by the tests: reportlab for PDFs, python-docx for Word."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qa.bench import FONT, _font, article_pdf  # noqa: F401 - the bench makes the same PDFs
+
+
+def drawn_pdf(
+    path: Path, pages: list[list[tuple[float, float, str]]], *, size: tuple[float, float] = (420, 595)
+) -> Path:
+    """A PDF with each page's strings drawn where given: (x, y, text), y from the bottom."""
+    from reportlab.pdfgen import canvas
+
+    font = _font()
+    c = canvas.Canvas(str(path), pagesize=size)
+    for lines in pages:
+        c.setFont(font, 11)
+        for x, y, text in lines:
+            c.drawString(x, y, text)
+        c.showPage()
+    c.save()
+    return path
+
+
+def raw_pdf(path: Path, catalog_extra: str, objects: str = "") -> Path:
+    """A hand-written one-page PDF whose catalog holds ``catalog_extra`` (PDFium rebuilds the missing xref)."""
+    path.write_bytes(
+        (
+            "%PDF-1.4\n"
+            f"1 0 obj << /Type /Catalog /Pages 2 0 R {catalog_extra} >> endobj\n"
+            "2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+            "3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 5 0 R "
+            "/Resources << /Font << /F1 6 0 R >> >> >> endobj\n"
+            "5 0 obj << /Length 44 >> stream\nBT /F1 12 Tf 20 100 Td (Hello there.) Tj ET\nendstream endobj\n"
+            "6 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj\n"
+            f"{objects}"
+            "trailer << /Root 1 0 R >>\n%%EOF\n"
+        ).encode("latin-1")
+    )
+    return path
+
+
+def word_file(path: Path, blocks: list[tuple[str, object]]) -> Path:
+    """A .docx of ("heading", text), ("paragraph", text) and ("table", rows) blocks, in order."""
+    import docx
+
+    document = docx.Document()
+    for kind, content in blocks:
+        if kind == "heading":
+            document.add_heading(str(content), level=1)
+        elif kind == "paragraph":
+            document.add_paragraph(str(content))
+        else:
+            rows = list(content)  # type: ignore[call-overload]
+            table = document.add_table(rows=len(rows), cols=len(rows[0]))
+            for r, row in enumerate(rows):
+                for c, cell in enumerate(row):
+                    table.cell(r, c).text = cell
+    document.save(str(path))
+    return path

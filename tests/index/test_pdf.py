@@ -1,0 +1,143 @@
+"""PDF ingestion on real PDFs made here: reading order, offsets, pages, boxes, and the files it refuses."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from index.documents import load_document, read_source
+from index.pdf import PdfError, extract_pdf
+from tests.conftest import SEED
+from tests.documents_made import FONT, article_pdf, drawn_pdf, raw_pdf
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def article(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return article_pdf(SEED.read_text(encoding="utf-8"), tmp_path_factory.mktemp("pdf") / "article.pdf")
+
+
+def test_a_two_column_article_reads_as_its_paragraphs_without_headers_or_page_numbers(article: Path) -> None:
+    text, layout = extract_pdf(article.read_bytes(), "article.pdf")
+    want = [_words(p) for p in SEED.read_text(encoding="utf-8").split("\n\n") if p.strip()]
+    assert text.split("\n\n") == want
+    assert len(layout.page_sizes) >= 2  # headers and page numbers repeat on every page
+    assert "Daily Record" not in text and not re.search(r"(^|\n)\d+(\n|$)", text)
+
+
+def test_every_sentence_has_exact_offsets_its_page_and_boxes_on_that_page(article: Path) -> None:
+    import pypdfium2 as pdfium
+
+    document = load_document(article)
+    text, layout = extract_pdf(article.read_bytes())
+    assert document.text == text and document.pages == layout.page_starts()
+    pdf = pdfium.PdfDocument(str(article))
+    # Each page's own text from PDFium, as a check independent of our line joining.
+    page_text = [_words(pdf[i].get_textpage().get_text_range()) for i in range(len(pdf))]
+    pages_seen = set()
+    for sentence in document.sentences:
+        assert document.text[sentence.start : sentence.end] == sentence.text
+        page = document.page_at(sentence.start)
+        assert page is not None
+        pages_seen.add(page)
+        head = _words(sentence.text)[:12]
+        assert head in page_text[page - 1], (page, sentence.text)
+        boxes = layout.boxes_of(sentence.start, sentence.end)
+        assert page in boxes and boxes[page]
+        width, height = layout.page_sizes[page - 1]
+        for pages_boxes in boxes.values():
+            for left, bottom, right, top in pages_boxes:
+                assert 0 <= left < right <= width and 0 <= bottom < top <= height
+    assert pages_seen == set(range(1, len(pdf) + 1))
+
+
+def test_hyphenated_words_are_joined_and_ligatures_become_letters(tmp_path: Path) -> None:
+    if not FONT.exists():
+        pytest.skip("needs DejaVu Sans for a ligature glyph (Debian fonts-dejavu-core)")
+    pdf = drawn_pdf(
+        tmp_path / "h.pdf",
+        [[(40, 500, "The archive holds the ﬁrst informa-"), (40, 486, "tion about the ﬂood of 1953.")]],
+    )
+    text, layout = extract_pdf(pdf.read_bytes())
+    assert text == "The archive holds the first information about the flood of 1953."
+    assert len(layout.pages) == len(text)  # every character, "fi" included, still has its place
+    fi = text.index("first")
+    assert layout.pages[fi] == layout.pages[fi + 1] == 1 and layout.boxes[fi] == layout.boxes[fi + 1]
+
+
+def _encrypted(path: Path) -> Path:
+    from reportlab.lib import pdfencrypt
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path), encrypt=pdfencrypt.StandardEncryption("secret", canPrint=0))
+    c.drawString(72, 720, "Hidden text.")
+    c.save()
+    return path
+
+
+def _scanned(path: Path) -> Path:
+    from PIL import Image, ImageDraw
+    from reportlab.pdfgen import canvas
+
+    image = Image.new("RGB", (400, 100), "white")
+    ImageDraw.Draw(image).text((10, 40), "A scanned page.", fill="black")
+    image.save(path.with_suffix(".png"))
+    c = canvas.Canvas(str(path))
+    c.drawImage(str(path.with_suffix(".png")), 72, 600, 400, 100)
+    c.save()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (_encrypted, "encrypted"),
+        (lambda p: (p.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 20), p)[1], "not a readable PDF"),
+        (_scanned, "no text layer"),
+        (lambda p: drawn_pdf(p, [[(10, 10, "Huge.")]], size=(20000, 20000)), "over the PDF maximum"),
+        (
+            lambda p: raw_pdf(
+                p,
+                "/Names << /JavaScript << /Names [(a) 4 0 R] >> >>",
+                "4 0 obj << /S /JavaScript /JS (app.alert(1);) >> endobj\n",
+            ),
+            "JavaScript",
+        ),
+        (
+            lambda p: raw_pdf(p, "/OpenAction 4 0 R", "4 0 obj << /S /JavaScript /JS (app.alert(1);) >> endobj\n"),
+            "JavaScript",
+        ),
+        (
+            lambda p: raw_pdf(
+                p,
+                "/Names << /EmbeddedFiles << /Names [(a.txt) 4 0 R] >> >>",
+                "4 0 obj << /Type /Filespec /F (a.txt) /EF << /F 7 0 R >> >> endobj\n7 0 obj << /Type /EmbeddedFile /Length 3 >> stream\nabc\nendstream endobj\n",
+            ),
+            "embedded files",
+        ),
+    ],
+    ids=["encrypted", "damaged", "scanned", "giant-page", "javascript", "open-action-javascript", "attachment"],
+)
+def test_bad_pdfs_get_one_clear_error(tmp_path: Path, make, message: str) -> None:  # type: ignore[no-untyped-def]
+    path = make(tmp_path / "bad.pdf")
+    with pytest.raises(PdfError, match=message):
+        read_source(path)
+
+
+def test_too_many_pages_is_refused_before_reading_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import index.pdf
+
+    monkeypatch.setattr(index.pdf, "MAX_PAGES", 3)
+    path = drawn_pdf(tmp_path / "long.pdf", [[(40, 500, f"Page {i} text.")] for i in range(4)])
+    with pytest.raises(PdfError, match="4 pages is over the 3-page limit"):
+        read_source(path)
+
+
+def test_a_plain_pdf_still_reads(tmp_path: Path) -> None:
+    path = raw_pdf(tmp_path / "plain.pdf", "")
+    assert load_document(path).text == "Hello there."
