@@ -12,10 +12,12 @@ def test_answer_round_trips_through_dict() -> None:
     answer = Answer(question="Where?", text="Qom", citations=(citation,), confidence=0.9, offset=Span(10, 13))
     data = answer.to_dict()
     assert data["answer"] == "Qom" and data["citations"] == [
-        {"document": "/tmp/a.txt", "sentence": "Qom is a city.", "start": 10, "end": 24}
+        {"document": "/tmp/a.txt", "sentence": "Qom is a city.", "start": 10, "end": 24, "page": None}
     ]
     assert Answer.from_dict(data) == answer
     assert answer.citation == citation and not answer.abstained
+    on_a_page = dataclasses.replace(answer, citations=(dataclasses.replace(citation, page=3),))
+    assert on_a_page.to_dict()["citations"][0]["page"] == 3 and Answer.from_dict(on_a_page.to_dict()) == on_a_page
 
 
 def test_abstention_has_no_citation() -> None:
