@@ -65,7 +65,7 @@ CREATE TABLE IF NOT EXISTS qa_documents (
     path text NOT NULL UNIQUE,
     sha256 text NOT NULL,
     text text NOT NULL,
-    pages integer[] NOT NULL DEFAULT '{}'
+    pages integer[] NOT NULL DEFAULT '{{}}'
 );
 CREATE TABLE IF NOT EXISTS qa_sentences (
     document_id bigint NOT NULL REFERENCES qa_documents ON DELETE CASCADE,

@@ -171,7 +171,35 @@ def ask(kind: str, where: str, queries_file: str) -> dict[str, Any]:
         retriever.retrieve(q, v)
         times.append((time.perf_counter() - began) * 1000)
     recall = float(np.mean([len(set(dense(v)) & t) / len(t) for v, t in zip(vectors, truth, strict=True)]))
-    return {"open_s": opened, "p50_ms": _median(times), "p95_ms": _p95(times), "recall": recall}
+    parts = _parts(kind, index if kind == "local" else store, questions, vectors)
+    return {"open_s": opened, "p50_ms": _median(times), "p95_ms": _p95(times), "recall": recall, **parts}
+
+
+def _parts(kind: str, where: Any, questions: Sequence[str], vectors: np.ndarray) -> dict[str, float]:
+    """p50 of each step of a retrieval on its own: dense search, keyword search, and (PostgreSQL) the fetch."""
+    from index.text import terms
+
+    steps: dict[str, list[float]] = {"dense_ms": [], "keywords_ms": [], "fetch_ms": []}
+    for q, v in zip(questions, vectors, strict=True):
+        if kind == "local":
+            began = time.perf_counter()
+            where.search(v, 50)
+            middle = time.perf_counter()
+            where.keywords.scores(q)
+            steps["dense_ms"].append((middle - began) * 1000)
+            steps["keywords_ms"].append((time.perf_counter() - middle) * 1000)
+            continue
+        with where.snapshot() as snapshot:
+            began = time.perf_counter()
+            hits = snapshot.dense(v, 50)
+            middle = time.perf_counter()
+            snapshot.keywords(terms(q), 50)
+            after = time.perf_counter()
+            snapshot.fetch([h.id for h in hits[:5]])
+            steps["dense_ms"].append((middle - began) * 1000)
+            steps["keywords_ms"].append((after - middle) * 1000)
+            steps["fetch_ms"].append((time.perf_counter() - after) * 1000)
+    return {name: _median(values) if values else 0.0 for name, values in steps.items()}
 
 
 def _ordinals(passages: Sequence[Any]) -> list[tuple[str, int]]:
@@ -253,6 +281,11 @@ def bench_size(passages: int, url: str, work: Path, anchors: np.ndarray, tokens:
             f"{label}: open, then retrieval p50 / p95 (no reader)",
             f"local {local['open_s']:.2f} s, {local['p50_ms']:.1f} / {local['p95_ms']:.1f} ms; "
             f"PostgreSQL {remote['open_s']:.2f} s, {remote['p50_ms']:.1f} / {remote['p95_ms']:.1f} ms",
+        ),
+        Row(
+            f"{label}: p50 of each step alone (dense / BM25 / fetch)",
+            f"local {local['dense_ms']:.1f} / {local['keywords_ms']:.1f} ms; PostgreSQL {remote['dense_ms']:.1f} / "
+            f"{remote['keywords_ms']:.1f} / {remote['fetch_ms']:.1f} ms",
         ),
         Row(
             f"{label}: dense recall@10 against exact search",

@@ -59,3 +59,17 @@ def test_qa_ask_prints_the_page_and_json_carries_it(article: Path, tmp_path: Pat
     )
     citation = data["citations"][0]
     assert citation["page"] == 1 and "ballistic missiles" in citation["sentence"]
+
+
+def test_the_postgresql_store_keeps_pages_too(article: Path, pg_url: str, real_embedder) -> None:  # type: ignore[no-untyped-def]
+    from index.documents import load_document
+    from index.pg_store import PgStore
+    from qa.assistant import Assistant
+
+    local = Assistant.from_documents([load_document(article)], embedder=real_embedder)
+    remote = Assistant.from_paths([article], store=pg_url, embedder=real_embedder, reader=local.reader)
+    question = "How many missiles did Iran fire?"
+    assert remote.answer(question) == local.answer(question)
+    assert remote.answer(question).citations[0].page == 1
+    assert PgStore(pg_url).load().documents[0].pages == local.documents[0].pages
+    remote.close()
