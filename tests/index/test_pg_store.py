@@ -37,6 +37,13 @@ def test_the_store_holds_the_same_passages_and_sentences_as_the_local_index(
             "EXPLAIN SELECT id FROM qa_passages ORDER BY embedding <=> %s LIMIT 5", (query,)
         ).fetchall()
     assert "qa_passages_embedding" in str(plan)
+    with psycopg.connect(pg_url) as connection:  # postings read from the covering index alone, already vacuumed
+        connection.execute("SET enable_seqscan = off")
+        connection.execute("SET enable_bitmapscan = off")
+        plan = connection.execute(
+            "EXPLAIN (ANALYZE) SELECT passage_id, tf, n_terms FROM qa_postings WHERE term_id = 1"
+        ).fetchall()
+    assert "Index Only Scan using qa_postings_pkey" in str(plan) and "Heap Fetches: 0" in str(plan)
 
 
 def test_only_changed_documents_are_written(pg_url: str, tmp_path: Path) -> None:
