@@ -95,6 +95,20 @@ class Document:
         return page_at(self.pages, offset)
 
 
+@dataclass(frozen=True)
+class DocumentSummary:
+    """What a list of documents shows: the path and the size, without the text."""
+
+    path: str
+    sentences: int
+    characters: int
+
+    @property
+    def name(self) -> str:
+        """The file name, for display."""
+        return Path(self.path).name
+
+
 def is_boilerplate(paragraph: str) -> bool:
     """Tell whether a paragraph is page furniture that must never be cited."""
     if len(paragraph) > BOILERPLATE_MAX_CHARS:

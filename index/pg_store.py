@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from index.documents import Document, Sentence, Source
+from index.documents import Document, DocumentSummary, Sentence, Source
 from index.embedder import Embedder
 from index.errors import ModelMismatchError, StoreUnavailableError
 from index.passages import Passage
@@ -237,6 +237,16 @@ class Snapshot:
             passages[pid] = Passage(pid, path[doc_id], own, start, end, text[path[doc_id]][start:end])
             vectors[pid] = _array(vector)
         return Excerpt(tuple(documents), tuple(sentences), passages, vectors)
+
+    def summaries(self, limit: int) -> tuple[tuple[DocumentSummary, ...], int]:
+        """The first ``limit`` documents in path order, without their text, and how many there are."""
+        rows = self._connection.execute(
+            "SELECT d.path, (SELECT count(*) FROM qa_sentences s WHERE s.document_id = d.id), length(d.text) "
+            'FROM qa_documents d ORDER BY d.path COLLATE "C" LIMIT %s',
+            (limit,),
+        ).fetchall()
+        total = self._connection.execute("SELECT count(*) FROM qa_documents").fetchone()[0]
+        return tuple(DocumentSummary(*r) for r in rows), int(total)
 
     def documents(self, paths: Sequence[str] | None = None) -> tuple[Document, ...]:
         """Documents by path (all of them when ``paths`` is None), in path order."""

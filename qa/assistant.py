@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from threadpoolctl import ThreadpoolController
 
-from index.documents import Document, Sentence, Source, read_sources
+from index.documents import Document, DocumentSummary, Sentence, Source, read_sources
 from index.embedder import Embedder, load_embedder, resolve_model
 from index.store import (
     Corpus,
@@ -322,6 +322,17 @@ class Assistant:
             with self.store.snapshot() as snapshot:
                 return snapshot.documents()
         return self.index.documents
+
+    def summaries(self, limit: int = 200) -> tuple[tuple[DocumentSummary, ...], int]:
+        """The first ``limit`` indexed documents' names and sizes, and how many there are.
+
+        Unlike :attr:`documents`, a store sends no text: a list of a large store stays cheap.
+        """
+        if self.store is not None:
+            with self.store.snapshot() as snapshot:
+                return snapshot.summaries(limit)
+        shown = tuple(DocumentSummary(d.path, len(d.sentences), len(d.text)) for d in self.index.documents[:limit])
+        return shown, len(self.index.documents)
 
     def documents_of(self, answer: Answer) -> tuple[Document, ...]:
         """The documents an answer cites, for showing its citations in context."""

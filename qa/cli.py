@@ -195,7 +195,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _quiet_libraries()
     print("Loading the model and the index…", file=sys.stderr)
     app = create_app(args.paths or None, settings=_settings(args), store=args.store)
-    print(f"Indexed {len(app.assistant.documents)} document(s). Starting the chat…", file=sys.stderr)
+    print(f"Indexed {app.assistant.summaries(0)[1]} document(s). Starting the chat…", file=sys.stderr)
     import signal
 
     # SIGTERM (systemd, docker stop, kill) ends the chat like Ctrl-C: uploads and their index go.

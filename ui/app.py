@@ -132,7 +132,7 @@ class ChatApp:
             raise gr.Error(str(exc)) from None
 
     def documents_panel(self) -> str:
-        return documents_markdown(self.assistant.documents)
+        return documents_markdown(*self.assistant.summaries())
 
     def add_documents(self, files: Sequence[str] | None, progress: Callable[..., Any] | None = None) -> str:
         """Validate uploaded files, copy them beside the corpus and re-index.
@@ -191,7 +191,7 @@ class ChatApp:
                     reader=self.assistant.reader,
                 )
         names = ", ".join(name for _, name in staged)
-        return f"Added {names}. {len(self.assistant.documents)} document(s) are searchable."
+        return f"Added {names}. {self.assistant.summaries(0)[1]} document(s) are searchable."
 
 
 def _safe_name(name: str) -> str:

@@ -11,7 +11,7 @@ import base64
 from collections.abc import Sequence
 from pathlib import Path
 
-from index.documents import Document, Sentence
+from index.documents import Document, DocumentSummary, Sentence
 from qa.result import Answer, Citation
 
 # HTML-significant and Markdown-significant characters, as numeric entities.
@@ -109,9 +109,11 @@ def answer_html(answer: Answer, documents: Sequence[Document], *, asked: str | N
     return "".join(parts)
 
 
-def documents_markdown(documents: Sequence[Document]) -> str:
-    """The indexed documents panel."""
+def documents_markdown(documents: Sequence[DocumentSummary], total: int | None = None) -> str:
+    """The indexed documents panel: one row per document shown, then how many more there are."""
     lines = ["| document | sentences | characters |", "|---|---|---|"]
     for doc in documents:
-        lines.append(f"| {escape(doc.name)} | {len(doc.sentences)} | {len(doc.text):,} |")
+        lines.append(f"| {escape(doc.name)} | {doc.sentences} | {doc.characters:,} |")
+    if total is not None and total > len(documents):
+        lines.append(f"\n… and {total - len(documents):,} more ({total:,} documents in all)")
     return "\n".join(lines)

@@ -132,6 +132,9 @@ def test_an_open_assistant_sees_each_write_as_soon_as_it_commits(pg_url: str, tm
     PgStore(pg_url).sync(read_sources([tmp_path]), real_embedder)  # another writer; `reader` is not reopened
     assert reader.answer("Who is the lighthouse keeper?").text == "Per Lund"
     assert [d.text for d in reader.documents] == [(tmp_path / "a.txt").read_text(encoding="utf-8")]
+    (summary,), total = reader.summaries()
+    assert total == 1 and summary.path == str((tmp_path / "a.txt").resolve())
+    assert (summary.sentences, summary.characters) == (2, len(reader.documents[0].text))
     with pytest.raises(ModelMismatchError):
         Assistant.from_store(pg_url, embedder=HashEmbedder())
     reader.close()

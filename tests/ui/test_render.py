@@ -49,3 +49,14 @@ def test_rewritten_question_is_shown_only_when_rewritten() -> None:
     assert "Searched" not in answer_html(answer, [DOC], asked="Did Trump mention casualties?")
     html = answer_html(answer, [DOC], asked="Did he mention casualties?")
     assert '<p class="qa-searched">Searched: <em>Did Trump mention casualties?</em></p>' in html
+
+
+def test_the_documents_panel_lists_sizes_and_says_how_many_are_not_shown() -> None:
+    from index.documents import DocumentSummary
+    from ui.render import documents_markdown
+
+    shown = (DocumentSummary("/x/a.txt", 3, 1200), DocumentSummary("/x/b<i>.pdf", 1, 40))
+    panel = documents_markdown(shown, 5)
+    assert "a&#46;txt | 3 | 1,200 |" in panel and "<i>" not in panel  # names are escaped, never rendered
+    assert "and 3 more (5 documents in all)" in panel
+    assert "more" not in documents_markdown(shown, 2)
