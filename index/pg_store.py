@@ -155,10 +155,11 @@ class Excerpt:
 class Snapshot:
     """One REPEATABLE READ, READ ONLY transaction: every query sees the same state of the store."""
 
-    def __init__(self, connection: Any, passages: int, terms: int) -> None:
+    def __init__(self, connection: Any, info: tuple[Any, ...]) -> None:
         self._connection = connection
-        self.passages = passages
-        self.average_terms = terms / passages if passages else 1.0
+        _, self.model, self.dimension, settings, self.passages, terms = info
+        self.settings = PassageSettings(**settings)
+        self.average_terms = terms / self.passages if self.passages else 1.0
 
     def dense(self, vector: np.ndarray, k: int) -> list[Hit]:
         """The ``k`` passages nearest to ``vector`` by cosine, from the HNSW index; score = cosine."""
@@ -217,26 +218,15 @@ class Snapshot:
             "FROM qa_passages WHERE id = ANY(%s)",
             (list(ids),),
         ).fetchall()
-        document_ids = sorted({r[1] for r in rows})
-        docs = self._connection.execute(
-            "SELECT id, path, sha256, text, pages FROM qa_documents WHERE id = ANY(%s)", (document_ids,)
-        ).fetchall()
-        sentence_rows = self._connection.execute(
-            "SELECT document_id, idx, paragraph, start_char, end_char FROM qa_sentences "
-            "WHERE document_id = ANY(%s) ORDER BY document_id, idx",
-            (document_ids,),
-        ).fetchall()
-        documents, sentences, first = _documents(docs, sentence_rows)
-        path = {doc_id: d.path for doc_id, d in zip((r[0] for r in docs), documents, strict=True)}
-        text = {d.path: d.text for d in documents}
+        by_id, sentences = self._read_documents("WHERE id = ANY(%s)", (sorted({r[1] for r in rows}),))
         passages: dict[int, Passage] = {}
         vectors: dict[int, np.ndarray] = {}
         for pid, doc_id, first_sentence, last_sentence, start, end, vector in rows:
-            base = first[doc_id]
+            document, base = by_id[doc_id]
             own = tuple(range(base + first_sentence, base + last_sentence + 1))
-            passages[pid] = Passage(pid, path[doc_id], own, start, end, text[path[doc_id]][start:end])
+            passages[pid] = Passage(pid, document.path, own, start, end, document.text[start:end])
             vectors[pid] = _array(vector)
-        return Excerpt(tuple(documents), tuple(sentences), passages, vectors)
+        return Excerpt(tuple(d for d, _ in by_id.values()), sentences, passages, vectors)
 
     def summaries(self, limit: int) -> tuple[tuple[DocumentSummary, ...], int]:
         """The first ``limit`` documents in path order, without their text, and how many there are."""
@@ -251,6 +241,34 @@ class Snapshot:
     def documents(self, paths: Sequence[str] | None = None) -> tuple[Document, ...]:
         """Documents by path (all of them when ``paths`` is None), in path order."""
         where, args = ("WHERE path = ANY(%s)", (list(paths),)) if paths is not None else ("", ())
+        return tuple(d for d, _ in self._read_documents(where, args)[0].values())
+
+    def everything(self) -> tuple[tuple[Document, ...], list[Passage], np.ndarray]:
+        """Every document, passage and passage vector, in the local store's corpus order."""
+        by_id, _ = self._read_documents("", ())
+        first = {d.path: base for d, base in by_id.values()}
+        text = {d.path: d.text for d, _ in by_id.values()}
+        rows = self._connection.execute(
+            "SELECT d.path, p.first_sentence, p.last_sentence, p.start_char, p.end_char, p.embedding "
+            'FROM qa_passages p JOIN qa_documents d ON d.id = p.document_id ORDER BY d.path COLLATE "C", p.ord'
+        ).fetchall()
+        passages = [
+            Passage(i, path, tuple(range(first[path] + a, first[path] + b + 1)), start, end, text[path][start:end])
+            for i, (path, a, b, start, end, _) in enumerate(rows)
+        ]
+        vectors = [_array(r[5]) for r in rows]
+        matrix = np.stack(vectors) if vectors else np.zeros((0, self.dimension), dtype=np.float32)
+        return tuple(d for d, _ in by_id.values()), passages, matrix
+
+    def stats(self) -> StoreStats:
+        """The store's model and counts."""
+        return _stats(self._connection)
+
+    def _read_documents(
+        self, where: str, args: Sequence[Any]
+    ) -> tuple[dict[int, tuple[Document, int]], tuple[Sentence, ...]]:
+        """Documents matching ``where``, in path order, by row id, each with the position of its first
+        sentence in the returned list of all their sentences."""
         docs = self._connection.execute(
             f'SELECT id, path, sha256, text, pages FROM qa_documents {where} ORDER BY path COLLATE "C"', args
         ).fetchall()
@@ -259,25 +277,24 @@ class Snapshot:
             "WHERE document_id = ANY(%s) ORDER BY document_id, idx",
             ([r[0] for r in docs],),
         ).fetchall()
-        return tuple(_documents(docs, sentence_rows)[0])
+        by_document: dict[int, list[tuple[Any, ...]]] = {}
+        for r in sentence_rows:
+            by_document.setdefault(r[0], []).append(r)
+        by_id: dict[int, tuple[Document, int]] = {}
+        sentences: list[Sentence] = []
+        for doc_id, path, sha256, text, pages in docs:
+            own = tuple(Sentence(path, r[1], r[2], r[3], r[4], text[r[3] : r[4]]) for r in by_document.get(doc_id, []))
+            by_id[doc_id] = (Document(path, text, sha256, own, tuple(pages)), len(sentences))
+            sentences.extend(own)
+        return by_id, tuple(sentences)
 
 
-def _documents(
-    docs: Sequence[tuple[Any, ...]], sentence_rows: Sequence[tuple[Any, ...]]
-) -> tuple[list[Document], list[Sentence], dict[int, int]]:
-    """Documents from their rows; all their sentences in one list; each document's first sentence in it."""
-    by_document: dict[int, list[tuple[Any, ...]]] = {}
-    for r in sentence_rows:
-        by_document.setdefault(r[0], []).append(r)
-    documents: list[Document] = []
-    sentences: list[Sentence] = []
-    first: dict[int, int] = {}
-    for doc_id, path, sha256, text, pages in docs:
-        first[doc_id] = len(sentences)
-        own = tuple(Sentence(path, r[1], r[2], r[3], r[4], text[r[3] : r[4]]) for r in by_document.get(doc_id, []))
-        documents.append(Document(path, text, sha256, own, tuple(pages)))
-        sentences.extend(own)
-    return documents, sentences, first
+def _stats(connection: Any) -> StoreStats:
+    model, documents, sentences, passages = connection.execute(
+        "SELECT (SELECT model FROM qa_store), (SELECT count(*) FROM qa_documents), "
+        "(SELECT count(*) FROM qa_sentences), (SELECT passages FROM qa_store)"
+    ).fetchone()
+    return StoreStats(model, documents, sentences, passages)
 
 
 def _add_to_df(connection: Any, changes: Sequence[tuple[int, int]]) -> None:
@@ -440,7 +457,7 @@ class PgStore:
                 connection.execute("SET LOCAL maintenance_work_mem = '1GB'")
                 connection.execute(_HNSW)
             self._vacuum(connection)
-            return self._stats(connection)
+            return _stats(connection)
 
     def _vacuum(self, connection: Any) -> None:
         """Mark the written pages all-visible and refresh the planner's statistics.
@@ -496,6 +513,8 @@ class PgStore:
                 ).fetchall()
             ]
             counts = [Counter(terms(p.text)) for p in passages]
+            # A passage with no content term counts as one term long, as for bm25s (index/keywords.py).
+            lengths = [max(1, sum(c.values())) for c in counts]
             vocabulary = sorted({t for c in counts for t in c})
             cursor.execute(
                 "INSERT INTO qa_terms (term) SELECT unnest(%s::text[]) ON CONFLICT (term) DO NOTHING", (vocabulary,)
@@ -507,10 +526,9 @@ class PgStore:
                 "n_terms, embedding) FROM STDIN (FORMAT BINARY)"
             ) as copy:
                 copy.set_types(["int8", "int8", "int4", "int4", "int4", "int4", "int4", "int4", "vector"])
-                for pid, passage, vector, count in zip(passage_ids, passages, vectors, counts, strict=True):
+                for pid, passage, vector, length in zip(passage_ids, passages, vectors, lengths, strict=True):
                     ord_ = order[passage.document] = order.get(passage.document, -1) + 1
                     base = first_sentence[passage.document]
-                    # A passage with no content term counts as one term long, as for bm25s (index/keywords.py).
                     copy.write_row(
                         (
                             pid,
@@ -520,27 +538,19 @@ class PgStore:
                             passage.sentence_ids[-1] - base,
                             passage.start,
                             passage.end,
-                            max(1, sum(count.values())),
+                            length,
                             np.asarray(vector, dtype=np.float32),
                         )
                     )
             with cursor.copy("COPY qa_postings (term_id, passage_id, tf, n_terms) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(["int4", "int8", "int4", "int4"])
-                for pid, count in zip(passage_ids, counts, strict=True):
-                    length = max(1, sum(count.values()))
+                for pid, count, length in zip(passage_ids, counts, lengths, strict=True):
                     for term, tf in count.items():
                         copy.write_row((term_id[term], pid, tf, length))
             df = Counter(t for c in counts for t in c)
             _add_to_df(cursor, [(term_id[t], n) for t, n in df.items()])
 
     # -- reading ------------------------------------------------------------------------------
-
-    def _stats(self, connection: Any) -> StoreStats:
-        model, documents, sentences, passages = connection.execute(
-            "SELECT (SELECT model FROM qa_store), (SELECT count(*) FROM qa_documents), "
-            "(SELECT count(*) FROM qa_sentences), (SELECT passages FROM qa_store)"
-        ).fetchone()
-        return StoreStats(model, documents, sentences, passages)
 
     def _connection_pool(self) -> Any:
         with self._pool_lock:
@@ -575,7 +585,7 @@ class PgStore:
                     connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                     row = self._info(connection)
                     self._check(row, model, None)
-                    yield Snapshot(connection, row[4], row[5])
+                    yield Snapshot(connection, row)
         except psycopg.OperationalError as exc:
             raise self._unreachable(exc) from None
 
@@ -601,7 +611,7 @@ class PgStore:
             StoreUnavailableError: As for :meth:`snapshot`.
         """
         with self.snapshot() as snapshot:
-            return self._stats(snapshot._connection)
+            return snapshot.stats()
 
     def load(self, *, model: str | None = None) -> PassageIndex:
         """Read the whole store into an in-memory index (FAISS and BM25), from one snapshot.
@@ -610,26 +620,8 @@ class PgStore:
         searches inside Postgres instead.
         """
         with self.snapshot(model=model) as snapshot:
-            connection = snapshot._connection
-            row = self._info(connection)
-            documents = snapshot.documents()
-            passage_rows = connection.execute(
-                "SELECT d.path, p.first_sentence, p.last_sentence, p.start_char, p.end_char, p.embedding "
-                'FROM qa_passages p JOIN qa_documents d ON d.id = p.document_id ORDER BY d.path COLLATE "C", p.ord'
-            ).fetchall()
-        first: dict[str, int] = {}
-        offset = 0
-        for d in documents:
-            first[d.path] = offset
-            offset += len(d.sentences)
-        text = {d.path: d.text for d in documents}
-        passages = [
-            Passage(i, path, tuple(range(first[path] + a, first[path] + b + 1)), start, end, text[path][start:end])
-            for i, (path, a, b, start, end, _) in enumerate(passage_rows)
-        ]
-        vectors = [_array(r[5]) for r in passage_rows]
-        matrix = np.stack(vectors) if vectors else np.zeros((0, row[2]), dtype=np.float32)
-        return assemble_index(documents, passages, matrix, model=row[1], settings=PassageSettings(**row[3]))
+            documents, passages, matrix = snapshot.everything()
+        return assemble_index(documents, passages, matrix, model=snapshot.model, settings=snapshot.settings)
 
     def close(self) -> None:
         """Close the question connections (a later question opens them again)."""

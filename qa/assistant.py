@@ -234,9 +234,10 @@ class Assistant:
 
         settings = settings or Settings.from_env()
         store = PgStore(url)
-        with store.snapshot(model=embedder.name if embedder else None):
-            pass  # reachable, built, same schema and model: fail now, not at the first question
-        embedder = embedder or load_embedder(store.stats().model, backend=settings.backend)
+        # Reachable, built, same schema and model: fail now, not at the first question.
+        with store.snapshot(model=embedder.name if embedder else None) as snapshot:
+            model = snapshot.model
+        embedder = embedder or load_embedder(model, backend=settings.backend)
         return cls(store, embedder, reader=make_reader(reader, settings), settings=settings)
 
     @classmethod
