@@ -65,14 +65,24 @@ def fuse(
     return [(key, fused[key]) for key in best]
 
 
-def _check_depth(top_k: int, candidates: int) -> None:
-    if top_k < 1:
-        raise ConfigError(f"top_k must be at least 1, got {top_k}")
-    if candidates < top_k:
-        raise ConfigError(f"candidates ({candidates}) must be at least top_k ({top_k})")
+class _Retriever:
+    """What both retrievers share: the question's embedding and how deep to rank."""
+
+    def __init__(self, embedder: Embedder, top_k: int, candidates: int) -> None:
+        if top_k < 1:
+            raise ConfigError(f"top_k must be at least 1, got {top_k}")
+        if candidates < top_k:
+            raise ConfigError(f"candidates ({candidates}) must be at least top_k ({top_k})")
+        self.embedder = embedder
+        self.top_k = top_k
+        self.candidates = candidates
+
+    def embed(self, question: str) -> np.ndarray:
+        """Embed a question once; the reader reuses the vector."""
+        return self.embedder.encode([question])[0]
 
 
-class HybridRetriever:
+class HybridRetriever(_Retriever):
     """Retrieve the top passages of an index for a question.
 
     Args:
@@ -83,15 +93,8 @@ class HybridRetriever:
     """
 
     def __init__(self, index: PassageIndex, embedder: Embedder, *, top_k: int = 5, candidates: int = 50) -> None:
-        _check_depth(top_k, candidates)
+        super().__init__(embedder, top_k, candidates)
         self.index = index
-        self.embedder = embedder
-        self.top_k = top_k
-        self.candidates = candidates
-
-    def embed(self, question: str) -> np.ndarray:
-        """Embed a question once; the reader reuses the vector."""
-        return self.embedder.encode([question])[0]
 
     def retrieve(self, question: str, vector: np.ndarray | None = None) -> Retrieval:
         """Return the ``top_k`` passages for a question, best first."""
@@ -120,7 +123,7 @@ class HybridRetriever:
         return np.asarray(self.index.faiss_index.reconstruct(pid), dtype=np.float32)
 
 
-class StoreRetriever:
+class StoreRetriever(_Retriever):
     """Retrieve the top passages from a PostgreSQL store, searching inside the database.
 
     Each question is one read-only snapshot: its dense search, keyword search and the
@@ -135,16 +138,13 @@ class StoreRetriever:
     """
 
     def __init__(self, store: PgStore, embedder: Embedder, *, top_k: int = 5, candidates: int = 50) -> None:
-        _check_depth(top_k, candidates)
+        super().__init__(embedder, top_k, candidates)
         self.store = store
-        self.embedder = embedder
-        self.top_k = top_k
-        self.candidates = candidates
 
     def retrieve(self, question: str, vector: np.ndarray | None = None) -> Retrieval:
         """Return the ``top_k`` passages for a question, best first."""
         if vector is None:
-            vector = self.embedder.encode([question])[0]
+            vector = self.embed(question)
         with self.store.snapshot(model=self.embedder.name) as snapshot:
             dense = snapshot.dense(vector, self.candidates)
             lexical = snapshot.keywords(terms(question), self.candidates)
