@@ -92,32 +92,33 @@ def page_at(page_starts: Sequence[int], offset: int) -> int | None:
 
 @dataclass
 class _Line:
-    chars: list[tuple[str, int, Box]]  # character, page, box
+    chars: list[tuple[str, Box]]  # character, box
     page: int
     height: float  # page height
 
     @property
     def text(self) -> str:
-        return "".join(c for c, _, _ in self.chars)
+        return "".join(c for c, _ in self.chars)
 
+    @functools.cached_property
     def _ink(self) -> list[Box]:
-        return [b for c, _, b in self.chars if not c.isspace() and c not in HYPHEN_BREAKS] or [self.chars[0][2]]
+        return [b for c, b in self.chars if not c.isspace() and c not in HYPHEN_BREAKS] or [self.chars[0][1]]
 
     @functools.cached_property
     def left(self) -> float:
-        return min(b[0] for b in self._ink())
+        return min(b[0] for b in self._ink)
 
     @functools.cached_property
     def right(self) -> float:
-        return max(b[2] for b in self._ink())
+        return max(b[2] for b in self._ink)
 
     @functools.cached_property
     def base(self) -> float:
-        return statistics.median(b[1] for b in self._ink())
+        return statistics.median(b[1] for b in self._ink)
 
     @functools.cached_property
     def size(self) -> float:
-        return statistics.median(b[3] - b[1] for b in self._ink()) or 1.0
+        return statistics.median(b[3] - b[1] for b in self._ink) or 1.0
 
 
 def _open(data: bytes, name: str) -> Any:
@@ -168,11 +169,8 @@ def _active_content(data: bytes) -> bool:
     return False
 
 
-def _page_lines(page: Any, number: int) -> list[_Line]:
+def _page_lines(page: Any, number: int, height: float) -> list[_Line]:
     """The page's text lines in content order, each character with its box."""
-    width, height = page.get_size()
-    if max(width, height) > MAX_PAGE_POINTS:
-        raise PdfError(f"page {number} is {width:.0f} x {height:.0f} points, over the PDF maximum of {MAX_PAGE_POINTS}")
     textpage = page.get_textpage()
     try:
         count = textpage.count_chars()
@@ -182,14 +180,14 @@ def _page_lines(page: Any, number: int) -> list[_Line]:
 
             text = "".join(chr(raw.FPDFText_GetUnicode(textpage.raw, i)) for i in range(count))
         lines: list[_Line] = []
-        current: list[tuple[str, int, Box]] = []
+        current: list[tuple[str, Box]] = []
         for i, char in enumerate(text):
             if char in "\r\n":
                 if current:
                     lines.append(_Line(current, number, height))
                 current = []
                 continue
-            current.append((char, number, tuple(textpage.get_charbox(i))))  # type: ignore[arg-type]
+            current.append((char, tuple(textpage.get_charbox(i))))  # type: ignore[arg-type]
             if char in HYPHEN_BREAKS:  # PDFium joins a hyphenated line to the next; keep them apart
                 lines.append(_Line(current, number, height))
                 current = []
@@ -229,7 +227,7 @@ def _new_paragraph(previous: _Line, line: _Line, pitch: float, column_right: flo
     # A column or page break: the paragraph goes on if the next line's first word would not have fit
     # on the line before (how the text was wrapped), else the line before ended its paragraph.
     word = []
-    for char, _, box in line.chars:
+    for char, box in line.chars:
         if char.isspace():
             break
         word.append(box)
@@ -251,18 +249,21 @@ def extract_pdf(data: bytes, name: str = "document.pdf") -> tuple[str, Layout]:
         for number in range(1, len(pdf) + 1):
             page = pdf[number - 1]
             try:
-                sizes.append(tuple(page.get_size()))
-                try:
-                    pages.append(_page_lines(page, number))
-                except PdfError as exc:
-                    raise PdfError(f"{name}: {exc}") from None
+                width, height = page.get_size()
+                if max(width, height) > MAX_PAGE_POINTS:
+                    raise PdfError(
+                        f"{name}: page {number} is {width:.0f} x {height:.0f} points, "
+                        f"over the PDF maximum of {MAX_PAGE_POINTS}"
+                    )
+                sizes.append((width, height))
+                pages.append(_page_lines(page, number, height))
             finally:
                 page.close()
     finally:
         pdf.close()
     pages = _drop_running_lines(pages)
     lines = [line for page_lines in pages for line in page_lines]
-    if not any(c.isalnum() for line in lines for c, _, _ in line.chars):
+    if not any(c.isalnum() for line in lines for c, _ in line.chars):
         raise PdfError(f"{name}: the PDF has no text layer (a scanned image?); run OCR on it first, then add it")
     gaps = [
         a.base - b.base
@@ -298,10 +299,10 @@ def extract_pdf(data: bytes, name: str = "document.pdf") -> tuple[str, Layout]:
                 where.extend([nothing, nothing])
             elif previous.chars[-1][0] not in HYPHEN_BREAKS:
                 put(" ", nothing)
-        for char, page, box in line.chars:
+        for char, box in line.chars:
             if char in HYPHEN_BREAKS:
                 continue  # the word goes on at the start of the next line
-            put("\u0020" if char == "\xa0" else char, (page, box))
+            put(char, (line.page, box))  # a no-break space becomes a space there, as every whitespace
         previous = line
     while text and text[-1] in " \n":
         text.pop(), where.pop()
