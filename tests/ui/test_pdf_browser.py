@@ -13,6 +13,7 @@ from tests.conftest import ROOT, SEED
 from tests.documents_made import article_pdf
 from tests.ui.conftest import free_port
 from tests.ui.test_browser import ARGS, ARTIFACTS, CHROMIUM
+from tests.ui.test_uploads_browser import upload_in_chat
 from ui.app import ChatApp, launch
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -44,10 +45,7 @@ def test_ask_about_an_uploaded_pdf_and_see_the_cited_sentence_on_its_page(server
         page = browser.new_page(viewport={"width": 1100, "height": 1400})
         page.goto(url)
         page.wait_for_selector("#question textarea", timeout=30_000)
-        page.locator("#upload input[type=file]").set_input_files(str(pdf))
-        page.wait_for_timeout(500)
-        page.locator("#add").click()
-        page.locator("#upload-status").filter(has_text="Added").wait_for(timeout=120_000)
+        upload_in_chat(page, pdf)
         page.locator("#question textarea").fill("When did the Millbrook library reopen?")
         page.locator("#question textarea").press("Enter")
         reply = page.locator(".qa-citation").last

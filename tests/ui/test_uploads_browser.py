@@ -41,6 +41,14 @@ def tmp_server(real_embedder, tmp_path_factory: pytest.TempPathFactory) -> Itera
         doc.unlink(missing_ok=True)
 
 
+def upload_in_chat(page, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Add a file through the chat's upload box, as a person does, and wait until it is indexed."""
+    page.locator("#upload input[type=file]").set_input_files(str(path))
+    page.wait_for_timeout(500)
+    page.locator("#add").click()
+    page.locator("#upload-status").filter(has_text="Added").wait_for(timeout=120_000)
+
+
 @pytest.fixture(scope="module")
 def browser():  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
@@ -60,10 +68,7 @@ def test_upload_works_next_to_a_document_in_tmp_and_the_panel_survives_a_reload(
     page = browser.new_page()
     page.goto(url)
     page.wait_for_selector("#question textarea", timeout=30_000)
-    page.locator("#upload input[type=file]").set_input_files(str(upload))
-    page.wait_for_timeout(500)
-    page.locator("#add").click()
-    page.locator("#upload-status").filter(has_text="Added").wait_for(timeout=120_000)
+    upload_in_chat(page, upload)
     assert len(app.assistant.documents) == 2
     # A new browser session shows what the index holds, the upload included.
     fresh = browser.new_page()
