@@ -557,24 +557,22 @@ def bench_pdf(runs: int, work: Path, pages: int = 100) -> list[Row]:
         import reportlab  # noqa: F401 - the dev extra makes the PDF
     except ImportError:
         return [Row("PDF rows", "skipped: needs reportlab (pip install -e '.[dev]')")]
+    import pypdfium2
+
     from index.documents import make_document
     from index.pdf import extract_pdf
     from ui.page_image import highlighted_page
 
     source = bundled_documents()[0].read_text(encoding="utf-8")
-    text, copies = "", 0
+    text, copies, page_count = "", 0, 0
     path = work / f"bench-{pages}.pdf"
-    while True:  # about 2.5 pages per copy of the article
+    while page_count < pages:  # about 2.5 pages per copy of the article
         text += variant(source, copies) + "\n\n"
         copies += 1
         if copies >= pages * 0.45:
             article_pdf(text, path)
-            import pypdfium2
-
-            if len(pypdfium2.PdfDocument(str(path))) >= pages:
-                break
+            page_count = len(pypdfium2.PdfDocument(str(path)))
     data = path.read_bytes()
-    page_count = len(__import__("pypdfium2").PdfDocument(data))
     seconds = []
     for _ in range(runs):
         start = time.perf_counter()
