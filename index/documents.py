@@ -27,7 +27,7 @@ from index.errors import (
     NoDocumentsError,
     UnreadableDocumentError,
 )
-from index.pdf import page_at
+from index.pdf import extract_pdf, page_at
 from index.sentences import blocks, split_sentences
 
 logger = logging.getLogger(__name__)
@@ -347,8 +347,6 @@ def read_source(path: str | Path) -> Source:
 def _read_resolved(file: Path) -> Source:
     suffix = file.suffix.lower()
     if suffix == ".pdf":
-        from index.pdf import extract_pdf
-
         text, layout = extract_pdf(read_bytes(file), str(file))
         pages = layout.page_starts()
         # The pages are part of what is cited: a new layout of the same text is a new document.
