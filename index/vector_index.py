@@ -115,15 +115,6 @@ def _apply(index: Any, kind: str, params: dict[str, int]) -> None:
         index.hnsw.efSearch = params["ef_search"]
 
 
-def deserialize_vector_index(data: bytes, kind: str, params: dict[str, int]) -> Any:
-    """Read an index from bytes already in memory (small files)."""
-    import faiss
-
-    index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8).copy())
-    _apply(index, kind, params)
-    return index
-
-
 def open_vector_index(path: Path, kind: str, params: dict[str, int]) -> Any:
     """Read an index file; files of ``MMAP_MIN_BYTES`` or more are memory-mapped read-only.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import threading
@@ -13,17 +14,20 @@ from typing import TYPE_CHECKING
 
 from threadpoolctl import ThreadpoolController
 
-from index.documents import Document, DocumentSummary, Sentence, Source, read_sources
+from index.documents import Document, DocumentSummary, Sentence, Source, expand_paths, read_files
 from index.embedder import Embedder, load_embedder, resolve_model
 from index.store import (
     Corpus,
     PassageIndex,
     build_index,
+    built_alike,
     check_index_dir,
     is_current,
     load_index,
     read_manifest,
+    refresh_stamps,
     save_index,
+    stamps_match,
 )
 from qa.attribution import context_sentences
 from qa.config import Settings, bundled_documents
@@ -186,13 +190,12 @@ class Assistant:
             )
         if store and index_dir:
             raise ConfigError("give a store or an index folder, not both")
-        # Read and hashed, not split: a current index already holds every sentence.
-        sources = read_sources(paths if paths is not None else bundled_documents())
+        files = expand_paths(paths if paths is not None else bundled_documents())
         embedder = embedder or load_embedder(settings.model, backend=settings.backend)
         if store:
-            return cls._synced(store, sources, embedder, settings, reader, show_progress)
-        directory = Path(index_dir).expanduser() if index_dir else settings.index_dir_for([s.path for s in sources])
-        index = _load_or_build(sources, embedder, directory, settings, show_progress)
+            return cls._synced(store, read_files(files), embedder, settings, reader, show_progress)
+        directory = Path(index_dir).expanduser() if index_dir else settings.index_dir_for([str(f) for f in files])
+        index = _open_or_build(files, embedder, directory, settings, show_progress)
         return cls(index, embedder, reader=make_reader(reader, settings), settings=settings, index_dir=directory)
 
     @classmethod
@@ -422,6 +425,23 @@ class Assistant:
             ]
 
 
+def _open_or_build(
+    files: Sequence[Path], embedder: Embedder, directory: Path, settings: Settings, show_progress: bool
+) -> PassageIndex:
+    """Open the index in ``directory`` if ``files`` are what it holds, else (re)build it.
+
+    Files whose size, times and inode are as the index recorded are not read at all; if any
+    differs, every file is read and hashed (:func:`_load_or_build`).
+    """
+    check_index_dir(directory)
+    with contextlib.suppress(IndexStoreError):  # no index, or a damaged one: _load_or_build says which
+        manifest = read_manifest(directory)
+        if built_alike(manifest, embedder.name, settings.passages, settings.search) and stamps_match(manifest, files):
+            return load_index(directory, model=embedder.name, manifest=manifest)
+    # Read and hashed, not split: a current index already holds every sentence.
+    return _load_or_build(read_files(files), embedder, directory, settings, show_progress)
+
+
 def _load_or_build(
     sources: Sequence[Source] | Sequence[Document],
     embedder: Embedder,
@@ -431,11 +451,18 @@ def _load_or_build(
 ) -> PassageIndex:
     """Reload the index in ``directory`` if it is current, else split the documents, build and save it."""
     check_index_dir(directory)  # before minutes of embedding, not after
+    stamps = {s.path: s.stamp for s in sources if isinstance(s, Source)}
     previous = None
     try:
         manifest = read_manifest(directory)
         if is_current(manifest, sources, embedder.name, settings.passages, settings.search):
-            return load_index(directory, model=embedder.name)
+            try:  # same text, new stamps (touched, or settled since): record them so the next open reads nothing
+                refreshed = refresh_stamps(directory, manifest, stamps)
+                if refreshed.files == manifest.files:  # else another process saved meanwhile: load what was checked
+                    manifest = refreshed
+            except OSError as exc:
+                logger.debug("cannot record file stamps in %s (%s); the next open reads the files", directory, exc)
+            return load_index(directory, model=embedder.name, manifest=manifest)
         logger.info("documents, model or settings changed; rebuilding the index in %s", directory)
         if manifest.model == embedder.name and manifest.passage_settings == settings.passages:
             previous = load_index(directory, model=embedder.name)  # its vectors for unchanged passages
@@ -455,7 +482,7 @@ def _load_or_build(
     )
     del previous  # its FAISS index may be large
     try:
-        save_index(index, directory)
+        save_index(index, directory, stamps=stamps)
     except PermissionError as exc:
         # A read-only index folder: answer from what was built, and say it is not kept.
         logger.warning(

@@ -98,7 +98,6 @@ def test_large_files_are_memory_mapped_and_still_verified(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
     save_index(build_index(DOCS, HashEmbedder(), settings=SETTINGS, search=SearchSettings(kind=kind)), tmp_path)
-    monkeypatch.setattr(store, "MMAP_MIN_BYTES", 0)
     monkeypatch.setattr(vector_index, "MMAP_MIN_BYTES", 0)
     loaded = load_index(tmp_path)
     query = HashEmbedder().encode(["topic 3"])[0]
