@@ -17,7 +17,7 @@ import os
 import re
 import stat
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -386,6 +386,27 @@ def read_source(path: str | Path) -> Source:
     if not file.exists():
         raise DocumentNotFoundError(f"{path}: no such file or directory; check the path")
     return _read_resolved(file.resolve())
+
+
+def files_unchanged(files: Sequence[Path], stamps: Mapping[str, FileStamp | None]) -> bool:
+    """Tell, from the files' metadata alone, that ``files`` are exactly the files of ``stamps``, unchanged.
+
+    ``stamps`` maps each path a store holds to the :class:`FileStamp` it recorded; a path
+    recorded without one (never read while settled) fails, and the caller reads and hashes.
+    """
+    if len(files) != len(stamps):
+        return False
+    for file in files:
+        recorded = stamps.get(str(file))
+        if recorded is None:
+            return False
+        try:
+            info = os.stat(file)
+        except OSError:
+            return False
+        if FileStamp.of(info) != recorded:
+            return False
+    return True
 
 
 def _read_resolved(file: Path) -> Source:

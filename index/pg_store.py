@@ -5,7 +5,8 @@ document's text, as in the local store::
 
     qa_store      one row: schema version, embedding model, dimension, passage settings,
                   and the passage and term counts BM25 needs
-    qa_documents  path, sha256, text, and for a PDF the offset where each page begins
+    qa_documents  path, sha256, text, for a PDF the offset where each page begins, and the
+                  file's stamp when it was read (:class:`index.documents.FileStamp`)
     qa_sentences  (document, idx): paragraph, start, end
     qa_passages   id; (document, ord): first and last sentence idx, start, end, term count,
                   embedding vector(d) under an HNSW index (cosine)
@@ -21,7 +22,8 @@ and sha256 are stored already is not touched, the rows of changed and removed do
 (``ON DELETE CASCADE``), and only new or changed documents are split and embedded. A question
 runs in one REPEATABLE READ transaction (:meth:`PgStore.snapshot`), so it sees the store as it
 was before or after a write, never half of one, and every server sees each write as soon as it
-commits.
+commits. Opening a store with the same files again reads none of them when every file's
+stamp is the one recorded (:meth:`PgStore.holds_unchanged`), as for the local store.
 """
 
 from __future__ import annotations
@@ -31,14 +33,15 @@ import logging
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from index.documents import Document, DocumentSummary, Sentence, Source
+from index.documents import Document, DocumentSummary, FileStamp, Sentence, Source, files_unchanged
 from index.embedder import Embedder
 from index.errors import ModelMismatchError, StoreUnavailableError
 from index.passages import Passage
@@ -68,7 +71,8 @@ CREATE TABLE IF NOT EXISTS qa_documents (
     path text NOT NULL UNIQUE,
     sha256 text NOT NULL,
     text text NOT NULL,
-    pages integer[] NOT NULL DEFAULT '{{}}'
+    pages integer[] NOT NULL DEFAULT '{{}}',
+    stamp bigint[]  -- size, mtime_ns, ctime_ns, inode; NULL: not read while settled
 );
 CREATE TABLE IF NOT EXISTS qa_sentences (
     document_id bigint NOT NULL REFERENCES qa_documents ON DELETE CASCADE,
@@ -297,6 +301,25 @@ def _stats(connection: Any) -> StoreStats:
     return StoreStats(model, documents, sentences, passages)
 
 
+def _exists(connection: Any, name: str) -> bool:
+    """Whether a table or index of this name is on the connection's search path."""
+    return bool(connection.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()[0])
+
+
+def _has_stamps(connection: Any) -> bool:
+    """Whether ``qa_documents`` has its ``stamp`` column (stores made before it have not)."""
+    return bool(
+        connection.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'qa_documents'::regclass "
+            "AND attname = 'stamp' AND NOT attisdropped)"
+        ).fetchone()[0]
+    )
+
+
+def _stamp_array(stamp: FileStamp | None) -> list[int] | None:
+    return None if stamp is None else [stamp.size, stamp.mtime_ns, stamp.ctime_ns, stamp.inode]
+
+
 def _add_to_df(connection: Any, changes: Sequence[tuple[int, int]]) -> None:
     """Add to terms' passage counts: (term id, change) pairs."""
     if changes:
@@ -416,7 +439,11 @@ class PgStore:
         with self._connect() as connection:
             with connection.transaction():
                 connection.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
-                connection.execute(_SCHEMA.format(dimension=int(embedder.dimension)))
+                # CREATE ... IF NOT EXISTS still needs CREATE on the schema: a role that only writes rows
+                # (SELECT, INSERT, UPDATE, DELETE) runs it only where the tables are missing.
+                if not _exists(connection, "qa_postings_passage"):  # the schema's last object
+                    connection.execute(_SCHEMA.format(dimension=int(embedder.dimension)))
+                stamped = _has_stamps(connection) or self._add_stamps(connection)
                 row = connection.execute(
                     "SELECT schema_version, model, dimension, passage_settings FROM qa_store"
                 ).fetchone()
@@ -430,8 +457,21 @@ class PgStore:
                     "EXCLUDED.passage_settings",
                     (SCHEMA_VERSION, embedder.name, embedder.dimension, json.dumps(asdict(settings))),
                 )
-                stored = dict(connection.execute("SELECT path, sha256 FROM qa_documents").fetchall())
+                rows = connection.execute(
+                    f"SELECT path, sha256, {'stamp' if stamped else 'NULL'} FROM qa_documents"
+                ).fetchall()
+                stored = {path: sha for path, sha, _ in rows}
                 wanted = {s.path: s for s in sources}
+                stamps = {s.path: _stamp_array(s.stamp) for s in sources if isinstance(s, Source)}
+                # Same text, new stamp (touched, or settled since): recorded, so the next open reads nothing.
+                restamp = [
+                    (stamps[path], path)
+                    for path, sha, stamp in rows
+                    if path in stamps and wanted[path].sha256 == sha and stamps[path] != stamp
+                ]
+                if restamp and stamped:
+                    with connection.cursor() as cursor:
+                        cursor.executemany("UPDATE qa_documents SET stamp = %s WHERE path = %s", restamp)
                 gone = [
                     path
                     for path, sha in stored.items()
@@ -448,16 +488,54 @@ class PgStore:
                     connection.execute("DELETE FROM qa_documents WHERE path = ANY(%s)", (gone,))
                 new = [s for s in wanted.values() if stored.get(s.path) != s.sha256]
                 documents = [s.split() if isinstance(s, Source) else s for s in new]
-                self._insert(connection, documents, embedder, settings, show_progress)
+                self._insert(connection, documents, stamps if stamped else None, embedder, settings, show_progress)
                 connection.execute(
                     "UPDATE qa_store SET passages = c.n, terms = c.t FROM "
                     "(SELECT count(*) AS n, coalesce(sum(n_terms), 0) AS t FROM qa_passages) c"
                 )
                 # A first bulk load builds the graph once; the memory makes the build stay in RAM.
                 connection.execute("SET LOCAL maintenance_work_mem = '1GB'")
-                connection.execute(_HNSW)
+                if not _exists(connection, "qa_passages_embedding"):
+                    connection.execute(_HNSW)
             self._vacuum(connection)
             return _stats(connection)
+
+    def _add_stamps(self, connection: Any) -> bool:
+        """Give a store made before file stamps its ``stamp`` column (``ALTER TABLE`` locks the table,
+        once). A role that does not own the table cannot; the store then works as before, reading
+        every file at each open, and says once who can fix it."""
+        psycopg = self._modules()
+        try:
+            with connection.transaction():  # a savepoint: a refusal leaves the write going
+                connection.execute("ALTER TABLE qa_documents ADD COLUMN stamp bigint[]")
+        except psycopg.errors.InsufficientPrivilege:
+            logger.warning(
+                "%s: cannot add the stamp column (not the tables' owner), so every open reads every file; "
+                "ask the owner to run ALTER TABLE qa_documents ADD COLUMN stamp bigint[]",
+                redact(self.url),
+            )
+            return False
+        return True
+
+    def holds_unchanged(self, files: Sequence[Path], model: str, settings: PassageSettings) -> bool:
+        """Tell, reading no file, that the store holds exactly ``files`` as they are now, built with
+        ``model`` and ``settings``, so there is nothing to :meth:`sync`: each file's stamp is the one
+        recorded when it was last read (:func:`index.documents.files_unchanged`).
+
+        Raises:
+            StoreUnavailableError: The server cannot be reached or lacks pgvector.
+        """
+        with self._connect() as connection:
+            if not _exists(connection, "qa_postings_passage") or not _has_stamps(connection):
+                return False
+            row = connection.execute("SELECT schema_version, model, passage_settings FROM qa_store").fetchone()
+            if row is None or row[0] != SCHEMA_VERSION or row[1] != model or PassageSettings(**row[2]) != settings:
+                return False
+            recorded = {
+                path: FileStamp(*stamp) if stamp else None
+                for path, stamp in connection.execute("SELECT path, stamp FROM qa_documents")
+            }
+        return files_unchanged(files, recorded)
 
     def _vacuum(self, connection: Any) -> None:
         """Mark the written pages all-visible and refresh the planner's statistics.
@@ -477,6 +555,7 @@ class PgStore:
         self,
         connection: Any,
         documents: Sequence[Document],
+        stamps: Mapping[str, list[int] | None] | None,  # None: the store has no stamp column
         embedder: Embedder,
         settings: PassageSettings,
         show_progress: bool,
@@ -491,8 +570,10 @@ class PgStore:
         with connection.cursor() as cursor:
             for document in documents:
                 cursor.execute(
-                    "INSERT INTO qa_documents (path, sha256, text, pages) VALUES (%s, %s, %s, %s) RETURNING id",
-                    (document.path, document.sha256, document.text, list(document.pages)),
+                    f"INSERT INTO qa_documents (path, sha256, text, pages{', stamp' if stamps is not None else ''}) "
+                    f"VALUES (%s, %s, %s, %s{', %s' if stamps is not None else ''}) RETURNING id",
+                    (document.path, document.sha256, document.text, list(document.pages))
+                    + ((stamps.get(document.path),) if stamps is not None else ()),
                 )
                 ids[document.path] = cursor.fetchone()[0]
                 first_sentence[document.path] = corpus_offset

@@ -54,7 +54,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from index.documents import Document, FileStamp, Sentence, Source
+from index.documents import Document, FileStamp, Sentence, Source, files_unchanged
 from index.embedder import Embedder
 from index.errors import IndexCorruptError, IndexNotFoundError, IndexStoreError, ModelMismatchError
 from index.keywords import KeywordIndex
@@ -671,23 +671,9 @@ def built_alike(manifest: Manifest, model: str, settings: PassageSettings, searc
 
 
 def stamps_match(manifest: Manifest, files: Sequence[Path]) -> bool:
-    """Tell, from the files' metadata alone, that ``files`` are the documents the index holds, unchanged.
-
-    Each file must be the recorded path with the recorded :class:`FileStamp`; a file with no
-    stamp (never read while settled) fails, and its caller reads and hashes it instead.
-    """
-    if len(files) != len(manifest.documents):
-        return False
-    for file, record in zip(files, manifest.documents, strict=True):
-        if record.stamp is None or str(file) != record.path:
-            return False
-        try:
-            info = os.stat(file)
-        except OSError:
-            return False
-        if FileStamp.of(info) != record.stamp:
-            return False
-    return True
+    """Tell, from the files' metadata alone, that ``files`` are the documents the index holds, unchanged
+    (:func:`~index.documents.files_unchanged`)."""
+    return files_unchanged(files, {record.path: record.stamp for record in manifest.documents})
 
 
 def _stamped(records: Sequence[DocumentRecord], stamps: Mapping[str, FileStamp | None]) -> tuple[DocumentRecord, ...]:

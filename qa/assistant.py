@@ -193,26 +193,15 @@ class Assistant:
         files = expand_paths(paths if paths is not None else bundled_documents())
         embedder = embedder or load_embedder(settings.model, backend=settings.backend)
         if store:
-            return cls._synced(store, read_files(files), embedder, settings, reader, show_progress)
+            from index.pg_store import PgStore
+
+            pg = PgStore(store)
+            if not pg.holds_unchanged(files, embedder.name, settings.passages):  # else nothing to read or write
+                pg.sync(read_files(files), embedder, settings.passages, show_progress=show_progress)
+            return cls(pg, embedder, reader=make_reader(reader, settings), settings=settings)
         directory = Path(index_dir).expanduser() if index_dir else settings.index_dir_for([str(f) for f in files])
         index = _open_or_build(files, embedder, directory, settings, show_progress)
         return cls(index, embedder, reader=make_reader(reader, settings), settings=settings, index_dir=directory)
-
-    @classmethod
-    def _synced(
-        cls,
-        url: str,
-        sources: Sequence[Source] | Sequence[Document],
-        embedder: Embedder,
-        settings: Settings,
-        reader: Reader | str | None,
-        show_progress: bool,
-    ) -> Assistant:
-        from index.pg_store import PgStore
-
-        store = PgStore(url)
-        store.sync(sources, embedder, settings.passages, show_progress=show_progress)
-        return cls(store, embedder, reader=make_reader(reader, settings), settings=settings)
 
     @classmethod
     def from_store(
@@ -266,7 +255,11 @@ class Assistant:
             raise ConfigError("give a store or an index folder, not both")
         embedder = embedder or load_embedder(settings.model, backend=settings.backend)
         if store:
-            return cls._synced(store, documents, embedder, settings, reader, show_progress)
+            from index.pg_store import PgStore
+
+            pg = PgStore(store)
+            pg.sync(documents, embedder, settings.passages, show_progress=show_progress)
+            return cls(pg, embedder, reader=make_reader(reader, settings), settings=settings)
         if index_dir is None:
             index = build_index(
                 documents, embedder, settings=settings.passages, search=settings.search, show_progress=show_progress

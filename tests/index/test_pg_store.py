@@ -190,3 +190,32 @@ def test_sigkill_while_indexing_leaves_the_old_or_the_new_state(
     finished = run_cli("index", str(tmp_path / "corpus"), "--store", pg_url, home=tmp_path)
     assert finished.returncode == 0, finished.stderr
     assert {d.path for d in PgStore(pg_url).load().documents} == new_state
+
+
+def test_a_role_that_only_writes_rows_can_index_and_is_told_about_stamps(
+    pg_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Tables made by their owner, written by a role with SELECT, INSERT, UPDATE and DELETE only."""
+    for i in range(3):
+        (tmp_path / f"doc{i}.txt").write_text(f"Town {i} has bridge {i}. Mayor{i} opened it.\n", encoding="utf-8")
+    PgStore(pg_url).sync(read_sources([tmp_path]), HashEmbedder())
+    role = "w_" + pg_url.split("/")[3].split("?")[0]
+    with psycopg.connect(pg_url, autocommit=True) as connection:
+        connection.execute("ALTER TABLE qa_documents DROP COLUMN stamp")  # as a store from before stamps
+        connection.execute(f"DROP ROLE IF EXISTS {role}")
+        connection.execute(f"CREATE ROLE {role} LOGIN")
+        connection.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+        connection.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+    writer_url = pg_url.replace("postgresql://postgres:", f"postgresql://{role}:", 1)
+    assert writer_url != pg_url
+    (tmp_path / "doc1.txt").write_text("Town 1 has a ferry now.\n", encoding="utf-8")
+    try:
+        with caplog.at_level("WARNING", logger="index.pg_store"):
+            writer = Assistant.from_paths(tmp_path, store=writer_url, embedder=HashEmbedder(), reader="sentence-only")
+        assert writer.answer("What does town 1 have now?").citation.sentence == "Town 1 has a ferry now."
+        assert "ALTER TABLE qa_documents ADD COLUMN stamp" in caplog.text
+        writer.close()
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as connection:
+            connection.execute(f"DROP OWNED BY {role}")
+            connection.execute(f"DROP ROLE {role}")

@@ -223,3 +223,56 @@ def test_paths_come_back_resolved_and_in_path_order(tmp_path: Path) -> None:
             (tmp_path / "real" / "t.txt").resolve(),  # the link's target; the linked folder is not walked
         ]
     )
+
+
+@pytest.mark.slow
+def test_a_postgresql_store_opened_with_unchanged_files_reads_none(
+    pg_url: str, tmp_path: Path, reads: list[Path], settle: Callable[[], None]
+) -> None:
+    import psycopg
+
+    settle()
+    folder = _corpus(tmp_path / "docs")
+
+    def open_store(embedder: CountingEmbedder | None = None) -> Assistant:
+        return Assistant.from_paths(
+            folder, store=pg_url, embedder=embedder or CountingEmbedder(), reader="sentence-only"
+        )
+
+    built = open_store()
+    assert len(reads) == len(ARTICLES)
+    reads.clear()
+    embedder = CountingEmbedder()
+    again = open_store(embedder)
+    assert reads == [] and embedder.seen == []
+    question = "Who opened bridge 2?"
+    assert again.answer(question).citation.sentence == built.answer(question).citation.sentence
+
+    os.utime(folder / "article0.txt")  # touched: every file hashed once, nothing embedded, stamp recorded
+    reads.clear()
+    embedder = CountingEmbedder()
+    open_store(embedder)
+    assert len(reads) == len(ARTICLES) and embedder.seen == []
+    reads.clear()
+    open_store()
+    assert reads == []
+
+    target = folder / "article1.txt"  # rewritten, times put back: read again, and only it re-embedded
+    before = target.stat()
+    time.sleep(TICK)
+    changed = ARTICLES["article1.txt"].replace("river", "canal")
+    target.write_text(changed, encoding="utf-8")
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    embedder = CountingEmbedder()
+    open_store(embedder)
+    assert embedder.seen == [changed.strip()]
+
+    with psycopg.connect(pg_url, autocommit=True) as connection:  # a store made before file stamps
+        connection.execute("ALTER TABLE qa_documents DROP COLUMN stamp")
+    reads.clear()
+    embedder = CountingEmbedder()
+    open_store(embedder)
+    assert len(reads) == len(ARTICLES) and embedder.seen == []  # read and hashed; the column comes back
+    reads.clear()
+    open_store()
+    assert reads == []
