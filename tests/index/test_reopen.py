@@ -58,6 +58,27 @@ def _open(folder: Path, index_dir: Path, embedder: CountingEmbedder | None = Non
     )
 
 
+def _hashed_once_then_trusted(open_with: Callable[[CountingEmbedder], object], reads: list[Path]) -> None:
+    """The next open reads and hashes every file and embeds nothing; the one after reads none."""
+    reads.clear()
+    embedder = CountingEmbedder()
+    open_with(embedder)
+    assert len(reads) == len(ARTICLES) and embedder.seen == []
+    reads.clear()
+    open_with(CountingEmbedder())
+    assert reads == []
+
+
+def _rewrite_keeping_mtime(target: Path, text: str) -> None:
+    """Rewrite a file as ``cp -p`` would: same size, modification time put back; only the change time moves."""
+    before = target.stat()
+    time.sleep(TICK)
+    assert len(text.encode("utf-8")) == before.st_size
+    target.write_text(text, encoding="utf-8")
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (target.stat().st_size, target.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+
+
 def test_an_unchanged_corpus_reopens_without_reading_a_file(
     tmp_path: Path, reads: list[Path], settle: Callable[[], None]
 ) -> None:
@@ -87,13 +108,8 @@ def test_a_file_rewritten_with_its_times_put_back_is_read_again(
     folder = _corpus(tmp_path / "docs")
     _open(folder, tmp_path / "index")
     target = folder / "article1.txt"
-    before = target.stat()
-    time.sleep(TICK)
     changed = ARTICLES["article1.txt"].replace("river", "canal").replace("spring", "winter")
-    assert len(changed) == len(ARTICLES["article1.txt"])
-    target.write_text(changed, encoding="utf-8")
-    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
-    assert (target.stat().st_size, target.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    _rewrite_keeping_mtime(target, changed)
 
     reads.clear()
     reopened = _open(folder, tmp_path / "index")
@@ -112,15 +128,9 @@ def test_a_file_changed_just_now_is_hashed_until_its_times_settle(
     _open(folder, tmp_path / "index")
     assert len(reads) == len(ARTICLES)  # read and hashed, not trusted
 
-    settle()  # time passes
-    reads.clear()
-    embedder = CountingEmbedder()
-    _open(folder, tmp_path / "index", embedder)
-    assert len(reads) == len(ARTICLES) and embedder.seen == []  # hashed, found the same: stamps recorded
+    settle()  # time passes: hashed, found the same, stamps recorded
+    _hashed_once_then_trusted(lambda embedder: _open(folder, tmp_path / "index", embedder), reads)
     assert all(record.stamp is not None for record in read_manifest(tmp_path / "index").documents)
-    reads.clear()
-    _open(folder, tmp_path / "index")
-    assert reads == []
 
 
 def test_a_touched_file_is_hashed_once_and_nothing_is_embedded(
@@ -130,13 +140,7 @@ def test_a_touched_file_is_hashed_once_and_nothing_is_embedded(
     folder = _corpus(tmp_path / "docs")
     _open(folder, tmp_path / "index")
     os.utime(folder / "article0.txt")
-    reads.clear()
-    embedder = CountingEmbedder()
-    _open(folder, tmp_path / "index", embedder)
-    assert len(reads) == len(ARTICLES) and embedder.seen == []
-    reads.clear()
-    _open(folder, tmp_path / "index")
-    assert reads == []
+    _hashed_once_then_trusted(lambda embedder: _open(folder, tmp_path / "index", embedder), reads)
 
 
 def test_a_new_or_removed_file_is_noticed_without_its_stamp(
@@ -249,30 +253,14 @@ def test_a_postgresql_store_opened_with_unchanged_files_reads_none(
     assert again.answer(question).citation.sentence == built.answer(question).citation.sentence
 
     os.utime(folder / "article0.txt")  # touched: every file hashed once, nothing embedded, stamp recorded
-    reads.clear()
-    embedder = CountingEmbedder()
-    open_store(embedder)
-    assert len(reads) == len(ARTICLES) and embedder.seen == []
-    reads.clear()
-    open_store()
-    assert reads == []
+    _hashed_once_then_trusted(open_store, reads)
 
-    target = folder / "article1.txt"  # rewritten, times put back: read again, and only it re-embedded
-    before = target.stat()
-    time.sleep(TICK)
-    changed = ARTICLES["article1.txt"].replace("river", "canal")
-    target.write_text(changed, encoding="utf-8")
-    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    changed = ARTICLES["article1.txt"].replace("river", "canal")  # read again, and only it re-embedded
+    _rewrite_keeping_mtime(folder / "article1.txt", changed)
     embedder = CountingEmbedder()
     open_store(embedder)
     assert embedder.seen == [changed.strip()]
 
     with psycopg.connect(pg_url, autocommit=True) as connection:  # a store made before file stamps
         connection.execute("ALTER TABLE qa_documents DROP COLUMN stamp")
-    reads.clear()
-    embedder = CountingEmbedder()
-    open_store(embedder)
-    assert len(reads) == len(ARTICLES) and embedder.seen == []  # read and hashed; the column comes back
-    reads.clear()
-    open_store()
-    assert reads == []
+    _hashed_once_then_trusted(open_store, reads)  # the column comes back with the stamps
