@@ -52,6 +52,15 @@ class Trace:
     seconds: float  # the whole answer
     reading_seconds: float = 0.0  # of which the reader
 
+    def cited_documents(self) -> tuple[Document, ...]:
+        """The documents the answer cites, as the retrieval saw them.
+
+        With a PostgreSQL store that is the question's own snapshot: a write that commits after
+        the answer cannot put another version of a document beside its offsets.
+        """
+        paths = sorted({c.document for c in self.answer.citations})
+        return tuple(self.retrieval.corpus.document(p) for p in paths)
+
 
 def make_reader(spec: Reader | str | None, settings: Settings) -> Reader:
     """Turn a reader spec into a reader.
@@ -330,14 +339,6 @@ class Assistant:
                 return snapshot.summaries(limit)
         shown = tuple(DocumentSummary(d.path, len(d.sentences), len(d.text)) for d in self.index.documents[:limit])
         return shown, len(self.index.documents)
-
-    def documents_of(self, answer: Answer) -> tuple[Document, ...]:
-        """The documents an answer cites, for showing its citations in context."""
-        paths = sorted({c.document for c in answer.citations})
-        if self.store is not None:
-            with self.store.snapshot() as snapshot:
-                return snapshot.documents(paths)
-        return tuple(self.index.document(p) for p in paths)
 
     def check_question(self, question: str) -> str:
         """Return the question stripped, or raise :class:`QuestionError` if it cannot be asked."""

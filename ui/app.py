@@ -115,8 +115,9 @@ class ChatApp:
         searched = resolve_followup(
             question, previous.searched if previous else None, previous.answer if previous else None
         )
-        result = assistant.answer(searched)
-        reply = answer_html(result, assistant.documents_of(result), asked=question)
+        trace = assistant.trace(searched)  # its documents come from the snapshot it was answered from
+        result = trace.answer
+        reply = answer_html(result, trace.cited_documents(), asked=question)
         # The question is shown as typed, never rendered: Markdown in it (an image link) would
         # make the browser fetch an address.
         history += [{"role": "user", "content": escape(question)}, {"role": "assistant", "content": reply}]

@@ -219,3 +219,18 @@ def test_a_role_that_only_writes_rows_can_index_and_is_told_about_stamps(
         with psycopg.connect(pg_url, autocommit=True) as connection:
             connection.execute(f"DROP OWNED BY {role}")
             connection.execute(f"DROP ROLE {role}")
+
+
+def test_the_chat_shows_a_document_as_it_was_when_the_question_was_answered(pg_url: str, tmp_path: Path) -> None:
+    """A write between the answer and its display must not put new text beside old offsets."""
+    doc = tmp_path / "town.txt"
+    doc.write_text("Town 1 has a bridge. Mayor Lind opened the bridge in May.\n", encoding="utf-8")
+    assistant = Assistant.from_paths(doc, store=pg_url, embedder=HashEmbedder(), reader="sentence-only")
+    trace = assistant.trace("Who opened the bridge?")
+    citation = trace.answer.citation
+    assert citation is not None and citation.sentence == "Mayor Lind opened the bridge in May."
+    doc.write_text("A new first sentence moves every offset. " + doc.read_text(encoding="utf-8"), encoding="utf-8")
+    PgStore(pg_url).sync(read_sources([doc]), HashEmbedder())  # committed after the answer
+    [shown] = trace.cited_documents()
+    assert shown.text[citation.start : citation.end] == citation.sentence
+    assistant.close()
