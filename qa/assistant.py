@@ -170,6 +170,8 @@ class Assistant:
 
         The index is rebuilt when the documents, the model or the passage
         settings differ from what ``index_dir`` holds; otherwise it is loaded.
+        Files whose size, times and inode are as recorded are not even read
+        (:class:`~index.documents.FileStamp`), for a folder or a store.
         With ``store`` (a ``postgresql://`` URL) the documents are kept in that
         PostgreSQL store instead (see :mod:`index.pg_store`): it is made to hold
         exactly ``paths``, writing only new and changed documents in one transaction.
