@@ -41,7 +41,15 @@ from typing import Any
 
 import numpy as np
 
-from index.documents import Document, DocumentSummary, FileStamp, Sentence, Source, files_unchanged
+from index.documents import (
+    Document,
+    DocumentSummary,
+    FileStamp,
+    Sentence,
+    Source,
+    files_unchanged,
+    read_files,
+)
 from index.embedder import Embedder
 from index.errors import ModelMismatchError, StoreUnavailableError
 from index.passages import Passage
@@ -499,6 +507,20 @@ class PgStore:
                     connection.execute(_HNSW)
             self._vacuum(connection)
             return _stats(connection)
+
+    def sync_files(
+        self,
+        files: Sequence[Path],
+        embedder: Embedder,
+        settings: PassageSettings | None = None,
+        *,
+        show_progress: bool = False,
+    ) -> None:
+        """Make the store hold exactly ``files`` (:func:`index.documents.expand_paths`), as :meth:`sync`
+        does, but read none of them, and write nothing, when every file's stamp is the one stored."""
+        settings = settings or PassageSettings()
+        if not self.holds_unchanged(files, embedder.name, settings):
+            self.sync(read_files(files), embedder, settings, show_progress=show_progress)
 
     def _add_stamps(self, connection: Any) -> bool:
         """Give a store made before file stamps its ``stamp`` column (``ALTER TABLE`` locks the table,

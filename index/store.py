@@ -478,8 +478,7 @@ def save_index(
             manifest = dataclasses.replace(
                 index.manifest, format_version=FORMAT_VERSION, files=files, documents=documents
             )
-            text = json.dumps(manifest.to_dict(), indent=2).encode("utf-8")
-            _write_file(target / MANIFEST, lambda sink: sink.write(text))  # the commit point
+            _write_manifest(target, manifest)  # the commit point
         except BaseException:
             # The manifest still names the old files; drop this generation's. (After a
             # SIGKILL they stay until the next successful save removes them.)
@@ -518,8 +517,8 @@ def read_manifest(directory: str | Path) -> Manifest:
         raise IndexCorruptError(f"{path} is malformed ({type(exc).__name__}); rebuild with `qa index`") from None
     if manifest.format_version not in READABLE_FORMATS:
         raise IndexCorruptError(
-            f"{directory} holds index format {manifest.format_version}, this version reads "
-            f"{FORMAT_VERSION}; rebuild with `qa index`"
+            f"{directory} holds index format {manifest.format_version}, this version reads formats "
+            f"{' and '.join(map(str, READABLE_FORMATS))}; rebuild with `qa index`"
         )
     return manifest
 
@@ -698,7 +697,12 @@ def refresh_stamps(directory: str | Path, manifest: Manifest, stamps: Mapping[st
         current = read_manifest(target)
         if current != manifest:
             return current
-        text = json.dumps(updated.to_dict(), indent=2).encode("utf-8")
-        _write_file(target / MANIFEST, lambda sink: sink.write(text))
+        _write_manifest(target, updated)
         _fsync_dir(target)
     return updated
+
+
+def _write_manifest(target: Path, manifest: Manifest) -> None:
+    """Replace ``manifest.json`` atomically (:func:`_write_file`)."""
+    text = json.dumps(manifest.to_dict(), indent=2).encode("utf-8")
+    _write_file(target / MANIFEST, lambda sink: sink.write(text))

@@ -207,8 +207,7 @@ class Assistant:
             from index.pg_store import PgStore
 
             pg = PgStore(store)
-            if not pg.holds_unchanged(files, embedder.name, settings.passages):  # else nothing to read or write
-                pg.sync(read_files(files), embedder, settings.passages, show_progress=show_progress)
+            pg.sync_files(files, embedder, settings.passages, show_progress=show_progress)
             return cls(pg, embedder, reader=make_reader(reader, settings), settings=settings)
         directory = Path(index_dir).expanduser() if index_dir else settings.index_dir_for([str(f) for f in files])
         index = _open_or_build(files, embedder, directory, settings, show_progress)
