@@ -29,7 +29,7 @@ from index.store import (
     save_index,
     stamps_match,
 )
-from qa.attribution import context_sentences
+from qa.attribution import context_sentences, what_was_said
 from qa.config import Settings, bundled_documents
 from qa.errors import ConfigError, IndexNotFoundError, IndexStoreError, NoDocumentsError
 from qa.question import check_question
@@ -53,12 +53,13 @@ class Trace:
     reading_seconds: float = 0.0  # of which the reader
 
     def cited_documents(self) -> tuple[Document, ...]:
-        """The documents the answer cites, as the retrieval saw them.
+        """The documents the answer cites (or whose closest sentence it shows), as the retrieval saw them.
 
         With a PostgreSQL store that is the question's own snapshot: a write that commits after
         the answer cannot put another version of a document beside its offsets.
         """
-        paths = sorted({c.document for c in self.answer.citations})
+        cited = [*self.answer.citations, *([self.answer.closest] if self.answer.closest else [])]
+        paths = sorted({c.document for c in cited})
         return tuple(self.retrieval.corpus.document(p) for p in paths)
 
 
@@ -369,19 +370,49 @@ class Assistant:
         return self.reader.read(question, [p.passage for p in retrieval.passages], retrieval.corpus.sentences)
 
     def respond(self, question: str, retrieval: Retrieval, reading: Reading | None = None) -> Answer:
-        """Turn the reader's best candidate into an answer, or abstain below the threshold."""
+        """Turn the reader's best candidate into an answer, or abstain below the threshold.
+
+        An abstention still shows the closest sentence found (:meth:`closest_sentence`).
+        """
         reading = reading or self.read(question, retrieval)
         best = reading.best
         if best is None or best.confidence < self.threshold or best.end <= best.start:
-            confidence = best.confidence if best else 0.0
-            return Answer(question=question, text=None, citations=(), confidence=confidence, reader=self.reader.name)
+            return Answer(
+                question=question,
+                text=None,
+                citations=(),
+                confidence=best.confidence if best else 0.0,
+                reader=self.reader.name,
+                closest=self.closest_sentence(question, retrieval, best),
+            )
         return self.build_answer(question, best, retrieval.corpus)
+
+    def closest_sentence(self, question: str, retrieval: Retrieval, best: Candidate | None) -> Citation | None:
+        """The sentence that came closest to answering: the one holding the reader's best span, even below
+        the threshold; with no span, the retrieved sentence that shares the most (rare) words with the question.
+        """
+        corpus = retrieval.corpus
+        if best is not None and best.end > best.start:
+            for i in best.passage.sentence_ids:
+                sentence = corpus.sentences[i]
+                if sentence.start < best.end and best.start < sentence.end:
+                    return cite(sentence, corpus.document(sentence.document))
+        found = SentenceOnlyReader().read(question, [p.passage for p in retrieval.passages], corpus.sentences).best
+        if found is None:
+            return None
+        for i in found.passage.sentence_ids:
+            sentence = corpus.sentences[i]
+            if sentence.start == found.start and sentence.document == found.passage.document:
+                return cite(sentence, corpus.document(sentence.document))
+        return None
 
     def build_answer(self, question: str, candidate: Candidate, corpus: Corpus) -> Answer:
         """The answer text, verbatim, and every sentence the span touches, with exact offsets.
 
         A quote attributed only with "he told" also cites the sentence that names the speaker
-        (:mod:`qa.attribution`); the sentences holding the answer come first.
+        (:mod:`qa.attribution`); the sentences holding the answer come first. For "What did X
+        say?" the answer is X's quoted words or reported claim in those sentences, where the
+        reader's span is only beside them (:func:`~qa.attribution.what_was_said`).
         """
         passage = candidate.passage
         sentences = [corpus.sentences[i] for i in passage.sentence_ids]
@@ -389,12 +420,18 @@ class Assistant:
         document = corpus.document(passage.document)
         cited += context_sentences(question, cited, document.sentences)
         text = document.text
+        start, end = candidate.start, candidate.end
+        said = what_was_said(question, cited, text)
+        if said is not None and (said[1] <= start or end <= said[0]):
+            # "What did X say?" read as a phrase beside X's words: the quoted words or the claim instead.
+            start, end = said
+            cited.sort(key=lambda s: not (s.start < end and start < s.end))  # the sentence holding it first
         return Answer(
             question=question,
-            text=text[candidate.start : candidate.end],
+            text=text[start:end],
             citations=tuple(cite(s, document) for s in cited),
             confidence=candidate.confidence,
-            offset=Span(candidate.start, candidate.end),
+            offset=Span(start, end),
             reader=self.reader.name,
         )
 

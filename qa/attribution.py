@@ -49,3 +49,39 @@ def context_sentences(question: str, cited: Sequence[Sentence], document: Sequen
     ):
         extra.append(document[last.index + 1])
     return [s for s in extra if s not in cited]
+
+
+# A quotation of at least a few words, in straight or curly quotes.
+_QUOTATION = re.compile(r"[\"“]([^\"“”]{12,}?)[,.]?[\"”]")
+# The reported claim: what follows "said that", "warning the U.S. that", "told reporters that", or
+# "said" directly ("Trump said no Americans were harmed"), to the end of the sentence.
+_CLAIM = re.compile(
+    rf"(?:\b(?:{_REPORTING}|warning|saying|adding|insisting|declaring)\b[^,;:\"“”]{{0,40}}?\bthat"
+    r"|\b(?:said|says|added|adds)(?=\s+(?!that\b)[a-z]))\s+(?P<claim>[^\"“].{8,}?)[.!]?$",
+)
+# "What did X say (about Y)?" asks for X's words; "What did X say Y did?" asks for a thing.
+_TELLS_ASKER = re.compile(
+    r"\bwhat (?:did|does|do|has|had|have|will|would) .+? (?:\w+ )?(?:say|said|tell|told)(?: about .*)?$"
+)
+
+
+def what_was_said(question: str, cited: Sequence[Sentence], text: str) -> tuple[int, int] | None:
+    """For "What did X say (about Y)?", the span of X's words in the cited sentences, if there is one.
+
+    The reader's span for such a question is often a phrase beside the statement ("striking a
+    defiant tone"); people want the statement. First choice, the quoted words in the sentence that
+    holds the reader's answer; then the reported claim there ("warning the U.S. that <claim>");
+    then a quotation in the other cited sentences (the quote attributed with "he told"). The span
+    is verbatim text of ``text`` (the document), never rewritten. None when the question asks
+    something else ("what did X say Y did") or nothing quoted or reported is found.
+    """
+    lowered = re.sub(r"\s+", " ", question.strip().lower()).rstrip(" ?.!")
+    if analyze(question).type is not AnswerType.QUOTE or not _TELLS_ASKER.search(lowered):
+        return None
+    first, rest = cited[:1], cited[1:]
+    for sentences, pattern, group in ((first, _QUOTATION, 1), (first, _CLAIM, "claim"), (rest, _QUOTATION, 1)):
+        for sentence in sentences:
+            match = pattern.search(text, sentence.start, sentence.end)
+            if match is not None:
+                return match.start(group), match.end(group)
+    return None

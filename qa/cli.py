@@ -105,7 +105,15 @@ def display_path(path: str) -> str:
 def format_answer(answer: Answer) -> str:
     """The human-readable form of an answer."""
     if answer.abstained:
-        return f"The document does not answer this question. (confidence {answer.confidence:.2f})"
+        lines = [f"The document does not seem to answer this question. (confidence {answer.confidence:.2f})"]
+        if answer.closest is not None:
+            c = answer.closest
+            page = f", page {c.page}" if c.page is not None else ""
+            lines.append(
+                f"Closest sentence found, not an answer: {visible(display_path(c.document))}{page} [{c.start}:{c.end}]"
+            )
+            lines.append(f"  “{visible(c.sentence)}”")
+        return "\n".join(lines)
     lines = [f"Answer: {visible(answer.text or '')}", f"Confidence: {answer.confidence:.2f}"]
     for i, citation in enumerate(answer.citations, 1):
         label = "Cited" if i == 1 else "Also cited"
@@ -246,12 +254,18 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
         base_model=resolve_model(args.base_model)[1],
         hold_out_from=args.hold_out_from,
         hold_out_articles=args.hold_out_articles,
+        hold_out=tuple(DataSpec.parse(d) for d in args.hold_out),
         max_length=args.max_length,
         stride=args.stride,
         batch_size=args.batch_size,
         epochs=args.epochs,
         learning_rate=args.lr,
         negatives=args.negatives,
+        sentence_negatives=args.sentence_negatives,
+        outside_negatives=args.outside_negatives,
+        max_empty_windows=args.max_empty_windows,
+        warmup=args.warmup,
+        max_seconds=args.max_hours * 3600 if args.max_hours else None,
         seed=args.seed,
         bf16=not args.no_bf16,
         checkpoint_every=args.checkpoint_every,
@@ -281,7 +295,13 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
     from qa.train.calibrate import calibrate
 
     _quiet_libraries()
-    articles = args.articles
+    articles = list(args.articles or [])
+    if args.hold_out:
+        from qa.train.features import held_out_titles
+
+        for spec in args.hold_out:
+            path, _, count = spec.partition("@")
+            articles += held_out_titles(path, int(count or 5))
     if not articles:
         try:
             record = json.loads((Path(args.folder) / "training.json").read_text(encoding="utf-8"))
@@ -289,8 +309,18 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
         except (OSError, ValueError, KeyError) as exc:
             raise QAError(f"name the held-out articles with --articles ({args.folder}/training.json: {exc})") from None
     if not articles:
-        raise QAError("no held-out articles to calibrate on; name them with --articles")
-    result = calibrate(args.folder, args.data, articles, top_k=args.top_k, plot=args.plot)
+        raise QAError("no held-out articles to calibrate on; name them with --articles or --hold-out")
+    try:
+        result = calibrate(
+            args.folder,
+            args.data,
+            articles,
+            top_k=args.top_k,
+            plot=args.plot,
+            observations_file=args.observations,
+        )
+    except ValueError as exc:
+        raise QAError(str(exc)) from None
     print(json.dumps(result, indent=2))
     return 0
 
@@ -404,12 +434,36 @@ def build_parser() -> argparse.ArgumentParser:
     p_train.add_argument("--base-model", default="sentence-transformers/all-MiniLM-L6-v2", help="starting weights")
     p_train.add_argument("--hold-out-from", metavar="FILE", help="hold out whole articles of this file for dev")
     p_train.add_argument("--hold-out-articles", type=int, default=5, help="how many articles to hold out")
+    p_train.add_argument(
+        "--hold-out",
+        nargs="*",
+        default=[],
+        metavar="FILE@N",
+        help="also hold out N whole articles of FILE (calibration)",
+    )
     p_train.add_argument("--max-length", type=int, default=256, help="tokens per window")
     p_train.add_argument("--stride", type=int, default=96, help="tokens shared by neighbouring windows")
     p_train.add_argument("--batch-size", type=int, default=32)
     p_train.add_argument("--epochs", type=float, default=1.0)
     p_train.add_argument("--lr", type=float, default=1e-4)
     p_train.add_argument("--negatives", type=float, default=0.2, help="document-level negatives per question")
+    p_train.add_argument(
+        "--sentence-negatives",
+        type=float,
+        default=0.0,
+        help="share of questions also asked of their paragraph minus the answer's sentence",
+    )
+    p_train.add_argument(
+        "--outside-negatives",
+        type=float,
+        default=0.0,
+        help="share of questions also asked of another article's paragraph",
+    )
+    p_train.add_argument(
+        "--max-empty-windows", type=int, metavar="N", help="no-answer windows kept per question (long documents)"
+    )
+    p_train.add_argument("--warmup", type=float, default=0.06, help="share of the steps spent warming up")
+    p_train.add_argument("--max-hours", type=float, help="stop after this much training time; --resume continues")
     p_train.add_argument("--seed", type=int, default=13)
     p_train.add_argument("--no-bf16", action="store_true", help="train in fp32 even where bf16 is available")
     p_train.add_argument("--checkpoint-every", type=int, default=200, metavar="STEPS")
@@ -427,10 +481,20 @@ def build_parser() -> argparse.ArgumentParser:
         "calibrate-reader", help="fit a reader folder's confidence and threshold on held-out SQuAD articles"
     )
     p_cal.add_argument("folder", metavar="FOLDER", help="a reader folder written by export-reader")
-    p_cal.add_argument("--data", required=True, metavar="FILE", help="the SQuAD file the articles come from")
-    p_cal.add_argument("--articles", nargs="*", help="article titles (default: the held-out ones in training.json)")
+    p_cal.add_argument(
+        "--data", required=True, nargs="+", metavar="FILE", help="the SQuAD files the held-out articles come from"
+    )
+    p_cal.add_argument(
+        "--articles", nargs="*", help="FILE_NAME#TITLE of each article (default: the held-out ones in training.json)"
+    )
+    p_cal.add_argument(
+        "--hold-out", nargs="*", metavar="FILE@N", help="the N articles of FILE that train-reader --hold-out held out"
+    )
+    p_cal.add_argument(
+        "--observations", metavar="JSON", help="cache of the questions' results: read if present, else written"
+    )
     p_cal.add_argument("--top-k", type=int, default=5, help="passages retrieved per question (default 5)")
-    p_cal.add_argument("--plot", metavar="PNG", help="write the reliability plot here")
+    p_cal.add_argument("--plot", metavar="PNG", help="write the risk-coverage plot per kind here")
     p_cal.set_defaults(func=cmd_calibrate_reader)
     return parser
 

@@ -67,6 +67,8 @@ class Answer:
         confidence: How sure the reader is, in ``[0, 1]``.
         offset: Where ``text`` stands in the first citation's document.
         reader: Which reader produced the answer.
+        closest: When it abstains, the sentence that came closest to answering, with its location:
+            something to read next, never an answer (``citations`` stay empty, so scoring is unchanged).
     """
 
     question: str
@@ -75,6 +77,7 @@ class Answer:
     confidence: float
     offset: Span | None = None
     reader: str = ""
+    closest: Citation | None = None
 
     @property
     def citation(self) -> Citation | None:
@@ -95,11 +98,13 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "offset": None if self.offset is None else {"start": self.offset.start, "end": self.offset.end},
             "reader": self.reader,
+            "closest": None if self.closest is None else self.closest.to_dict(),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Answer:
         offset = data.get("offset")
+        closest = data.get("closest")
         return cls(
             question=str(data["question"]),
             text=data["answer"],
@@ -107,4 +112,5 @@ class Answer:
             confidence=float(data["confidence"]),
             offset=None if offset is None else Span(int(offset["start"]), int(offset["end"])),
             reader=str(data.get("reader", "")),
+            closest=None if closest is None else Citation.from_dict(closest),
         )

@@ -4,7 +4,9 @@
 
 Runs ``qa eval`` (document level, the reader's own threshold) on the bundled article's set, the
 second article's set and the shared SQuAD 2.0 file, plus the SQuAD file paragraph-level
-(``--paragraphs``), writes ``evaluation.json`` into the folder and rewrites its README.md.
+(``--paragraphs``); then asks the second article's and the SQuAD file's questions of the bundled
+article, which answers none of them (out-of-document: the share refused is the NoAns accuracy).
+It writes ``evaluation.json`` into the folder and rewrites its README.md.
 ``--plots`` also redraws ``docs/eval-seed.png`` and ``docs/eval-squad.png``.
 """
 
@@ -37,6 +39,18 @@ SETS = [  # name, file, paragraph given, plot
 ]
 
 
+def out_of_document_set(path: Path) -> Path:
+    """The second article's and the SQuAD file's questions, as JSON Lines with no answer, for the bundled article."""
+    from qa.datasets import load_test_set
+
+    rows = []
+    for source in (ROOT / "tests/data/library_questions.jsonl", SQUAD):
+        for corpus in load_test_set(source):
+            rows += [{"id": f"{source.stem}/{q.id}", "question": q.question, "answers": []} for q in corpus.questions]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
 def main() -> None:
     args = [a for a in sys.argv[1:] if a != "--plots"]
     folder = Path(args[0]) if args else BUNDLED_READER
@@ -56,6 +70,14 @@ def main() -> None:
             f"{100 * m.has_ans_f1:.1f} | {m.no_ans_accuracy:.3f} | {m.citation_accuracy:.3f} | "
             f"{m.latency_ms_p50:.1f} ms |"
         )
+    with tempfile.TemporaryDirectory() as tmp:
+        report = evaluate(out_of_document_set(Path(tmp) / "outside.jsonl"), reader=reader, show_progress=True)
+    m = report.metrics
+    figures["out-of-document"] = m.to_dict()
+    rows.append(
+        f"| out-of-document: the second article's and the SQuAD file's questions asked of the bundled article | "
+        f"{m.n} (all unanswerable) | | | | {m.no_ans_accuracy:.3f} | | {m.latency_ms_p50:.1f} ms |"
+    )
     markdown = [
         f"`scripts/evaluate_reader.py` (threshold {reader.threshold}, retrieval top 5 unless the paragraph is given):",
         "",

@@ -25,7 +25,8 @@ def answering(assistant: Assistant) -> Assistant:
 
 
 def test_rouhani_answer_cites_his_words_with_exact_offsets(seed_assistant: Assistant) -> None:
-    r = answering(seed_assistant).answer("What did Rouhani say?")
+    r = seed_assistant.answer("What did Rouhani say?")  # default settings: the question the product is built for
+    assert not r.abstained
     assert r.text is not None and r.text in SEED_TEXT
     sentences = [c.sentence for c in r.citations]
     # both halves of his statement: the sentence naming him and the quote that says only "he told"
@@ -57,12 +58,12 @@ def citation_figures(assistant: Assistant, rows: list[dict]) -> tuple[float, flo
 
 def test_seed_test_set_citations_and_abstentions(seed_assistant: Assistant) -> None:
     # Regression guards at the trained reader's measured level (README, Results): with abstention
-    # off it cites a gold sentence for 0.825 of answerable questions; at its own threshold it
-    # abstains on every unanswerable one.
+    # off it cites a gold sentence for 0.825 of answerable questions; at its own threshold (chosen
+    # for people's own documents, not SQuAD 2.0's traps) it abstains on 10 of the 12 unanswerable ones.
     cited, _ = citation_figures(answering(seed_assistant), QUESTIONS)
     assert cited >= 0.75
     _, abstained = citation_figures(seed_assistant, QUESTIONS)
-    assert abstained >= 0.9
+    assert abstained >= 0.8
 
 
 def test_boilerplate_is_never_cited(seed_assistant: Assistant) -> None:
@@ -129,6 +130,22 @@ def test_cli_ask_json(tmp_path: Path) -> None:
         assert Path(c["document"]).read_text(encoding="utf-8")[c["start"] : c["end"]] == c["sentence"]
     again = run_cli("ask", "--json", "How did Rouhani warn the U.S.?", home=tmp_path)
     assert again.returncode == 0 and again.stderr == ""  # index on disk: no library chatter
+
+
+def test_cli_ask_answers_rouhani_and_shows_the_closest_sentence_when_it_abstains(tmp_path: Path) -> None:
+    done = run_cli("ask", "--json", "What did Rouhani say?", home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["answer"] and data["closest"] is None
+    assert any("Rouhani" in c["sentence"] or "Soleimani's hand" in c["sentence"] for c in data["citations"])
+
+    refused = json.loads(run_cli("ask", "--json", "What is the recipe for chocolate cake?", home=tmp_path).stdout)
+    assert refused["answer"] is None and refused["citations"] == []  # scored as an abstention
+    near = refused["closest"]
+    assert SEED_TEXT[near["start"] : near["end"]] == near["sentence"] and Path(near["document"]).samefile(SEED)
+    shown = run_cli("ask", "What is the recipe for chocolate cake?", home=tmp_path).stdout
+    assert "does not seem to answer" in shown and "Closest sentence found, not an answer:" in shown
+    assert near["sentence"] in shown and "Answer:" not in shown
 
 
 def test_cli_index_then_ask_with_index_dir_and_stdin(tmp_path: Path) -> None:

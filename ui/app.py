@@ -204,6 +204,8 @@ def _safe_name(name: str) -> str:
 CSS = """
 .qa-cited { background: #fff3a3; color: inherit; padding: 0 2px; }
 .qa-citation { border-left: 4px solid #e0b000; margin: 0.5em 0; padding-left: 0.75em; }
+.qa-closest { border-left: 4px dashed #999; margin: 0.5em 0; padding-left: 0.75em; opacity: 0.85; }
+.qa-closest-label { opacity: 0.75; font-size: 0.9em; margin-bottom: 0; }
 .qa-searched, .qa-confidence, .qa-location { opacity: 0.75; font-size: 0.9em; }
 .qa-page-context { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }
 .qa-page { max-width: 100%; width: 420px; border: 1px solid #ccc; }

@@ -86,9 +86,14 @@ def answer_html(answer: Answer, documents: Sequence[Document], *, asked: str | N
     if asked and asked != answer.question:
         parts.append(f'<p class="qa-searched">Searched: <em>{escape(answer.question)}</em></p>')
     if answer.abstained:
-        parts.append(
-            '<p class="qa-abstain">The document does not say. I found nothing in it that answers this question.</p>'
-        )
+        parts.append('<p class="qa-abstain">The document does not seem to answer this question.</p>')
+        if answer.closest is not None:
+            # Shown as a lead to read, never as the answer: no bold short answer, its own label.
+            parts.append(
+                '<p class="qa-closest-label">The closest sentence I found (not an answer):</p>'
+                f'<blockquote class="qa-closest">“{escape(answer.closest.sentence)}”'
+                f'<br><small class="qa-location">— {escape(location(answer.closest, documents))}</small></blockquote>'
+            )
         parts.append(f'<p class="qa-confidence">Confidence that it does: {answer.confidence:.2f}</p>')
         return "".join(parts)
     parts.append(f'<p class="qa-short"><strong>{escape(answer.text or "")}</strong></p>')

@@ -72,7 +72,22 @@ def write_card(folder: str | Path) -> Path:
             f"- Windows: {config.get('max_length')} tokens, stride {config.get('stride')}; "
             f"{training.get('windows')} windows from {training.get('examples')} examples "
             f"({training.get('data', {}).get('document_negatives')} of them document-level negatives: the question "
-            "with another paragraph of its article, labelled no-answer).",
+            "with another paragraph of its article, labelled no-answer"
+            + (
+                f"; {training['data']['sentence_negatives']} on-topic negatives: the question with its own paragraph "
+                "minus the sentence(s) holding the answer, kept only where the answer's text occurs nowhere in what "
+                f"is left; {training['data'].get('outside_negatives')} out-of-document negatives: a paragraph of "
+                "another article"
+                if training.get("data", {}).get("sentence_negatives") is not None
+                else ""
+            )
+            + ")."
+            + (
+                f" At most {config['max_empty_windows']} no-answer windows kept per question (long documents)."
+                if config.get("max_empty_windows") is not None
+                else ""
+            ),
+            *([f"- Started from: {training['started_from']}."] if training.get("started_from") else []),
             f"- AdamW, learning rate {config.get('learning_rate')}, weight decay {config.get('weight_decay')}, "
             f"linear warm-up over {config.get('warmup')} of the steps then linear decay, gradient clipping at "
             f"{config.get('max_grad_norm')}; bf16 autocast: {training.get('bf16')}.",
@@ -112,11 +127,37 @@ def write_card(folder: str | Path) -> Path:
         "",
         f"Confidence = sigmoid({calibration.get('slope', 1.0):.4f} x margin + {calibration.get('intercept', 0.0):.4f}),"
         " where margin = best span score - its window's [CLS] score: the probability that the answer is right"
-        " (F1 >= 0.5), fitted by logistic regression on the held-out articles asked document-level, as the"
-        f" assistant asks them. Abstention threshold: {settings.get('threshold')} (maximises SQuAD 2.0 F1 there).",
+        " (F1 >= 0.5), fitted by logistic regression on held-out articles asked document-level, as the"
+        f" assistant asks them (`qa calibrate-reader`). Abstention threshold: {settings.get('threshold')}.",
         "",
     ]
-    if figures:
+    if "mix" in figures:
+        mix = figures["mix"]
+        at = figures.get("at_threshold", {})
+        questions = figures.get("questions", {})
+        lines += [
+            "Calibration set: "
+            + ", ".join(f"`{a}`" for a in figures.get("articles", []))
+            + " (from "
+            + ", ".join(f"`{s}`" for s in figures.get("sources", []))
+            + f"): {questions.get('answerable')} answerable questions, {questions.get('outside')} out-of-document "
+            f"questions (other held-out articles' questions asked of each article) and {questions.get('close')} "
+            "SQuAD 2.0 unanswerable questions (close to the text).",
+            "",
+            f"Assumed mix of what people ask: answerable {mix.get('answerable')}, out-of-document "
+            f"{mix.get('outside')}, close to the text {mix.get('close')}; within a kind each source counts the same. "
+            f"The fit weights each kind by its share. Rule: {figures.get('rule')}.",
+            "",
+            f"At the threshold: answerable F1 {at.get('answerable_f1')}, out-of-document refused "
+            f"{at.get('outside_refused')}, close-to-the-text refused {at.get('close_refused')}; F1 over the mix "
+            f"{at.get('mix_f1')}. The strict SQuAD 2.0 point (best F1 on the SQuAD articles alone, half unanswerable): "
+            f"threshold {figures.get('strict_squad2_threshold')}, F1 {figures.get('squad2_f1_at_strict')} there "
+            f"(F1 {figures.get('squad2_f1_at_threshold')} at the default). AUC of right against wrong, answerable "
+            f"alone and with each unanswerable kind: {figures.get('auc')}; leave-one-article-out log loss "
+            f"{figures.get('leave_one_article_out_log_loss')}.",
+            "",
+        ]
+    elif figures:
         lines += [
             f"Fitted on {figures.get('questions')} questions ({figures.get('answerable')} answerable) of "
             + ", ".join(f"`{a}`" for a in figures.get("articles", []))

@@ -10,6 +10,7 @@ hold the whole answer, unanswerable questions and document-level negatives
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import random
@@ -95,6 +96,12 @@ def load_squad_paragraphs(path: str | Path) -> list[Example]:
     return examples
 
 
+def held_out_titles(path: str | Path, count: int, seed: int = 13) -> list[str]:
+    """The ``count`` articles (``file#title``) of a SQuAD file that training holds out with ``seed``."""
+    titles = sorted({e.article for e in load_squad_paragraphs(path)})
+    return sorted(random.Random(seed).sample(titles, min(count, len(titles))))
+
+
 def document_negatives(examples: Sequence[Example], ratio: float, *, seed: int) -> list[Example]:
     """Pair questions with another paragraph of the same article, labelled no-answer.
 
@@ -122,6 +129,83 @@ def document_negatives(examples: Sequence[Example], ratio: float, *, seed: int) 
     return negatives
 
 
+def sentence_negatives(examples: Sequence[Example], ratio: float, *, seed: int) -> list[Example]:
+    """The question with its own paragraph minus the sentence(s) that hold the answer: "on topic, but not said".
+
+    Retrieval at run time brings passages about the right subject that do not
+    state the answer; these teach the reader to tell the two apart. The
+    answer's text must not occur anywhere in what is left (else the pair
+    would contradict the text), and at least one sentence must remain.
+    """
+    from index.sentences import split_sentences
+
+    rng = random.Random(seed)
+    negatives: list[Example] = []
+    for example in examples:
+        if example.answer_start is None or rng.random() >= ratio:
+            continue
+        a, b = example.answer_start, example.answer_start + len(example.answer_text)
+        spans = split_sentences(example.context)
+        kept = [(s, e) for s, e in spans if e <= a or s >= b]
+        if not kept or len(kept) == len(spans):
+            continue
+        context = " ".join(example.context[s:e] for s, e in kept)
+        if example.answer_text.strip().lower() in context.lower():
+            continue
+        negatives.append(Example(example.id + "/sent", example.article, example.question, context, None, ""))
+    return negatives
+
+
+def outside_negatives(examples: Sequence[Example], ratio: float, *, seed: int) -> list[Example]:
+    """The question with a paragraph of another article, labelled no-answer.
+
+    What a user asks that the document never covers.
+    """
+    rng = random.Random(seed)
+    contexts: list[tuple[str, str]] = []
+    for example in examples:
+        if not contexts or contexts[-1][1] != example.context:
+            contexts.append((example.article, example.context))
+    negatives: list[Example] = []
+    for example in examples:
+        if rng.random() >= ratio:
+            continue
+        article, context = rng.choice(contexts)
+        if article == example.article or (example.answer_text and example.answer_text.lower() in context.lower()):
+            continue
+        negatives.append(Example(example.id + "/out", article, example.question, context, None, ""))
+    return negatives
+
+
+def cap_windows(features: Features, max_empty: int, *, seed: int) -> Features:
+    """Keep every window that holds an answer and at most ``max_empty`` no-answer windows per example.
+
+    A 20,000-character scientific paper makes some 40 windows per question, all but
+    one pointing at [CLS]; unchecked, a few such files would fill most of an epoch
+    with the same "no answer here" lesson. Examples with no answer keep ``max_empty``
+    windows too.
+    """
+    rng = random.Random(seed)
+    by_example: dict[int, list[int]] = {}
+    for w, e in enumerate(features.example_index):
+        by_example.setdefault(e, []).append(w)
+    keep: list[int] = []
+    for windows in by_example.values():
+        empty = [w for w in windows if features.start_positions[w] == 0]
+        full = [w for w in windows if features.start_positions[w] != 0]
+        keep.extend(full)
+        keep.extend(empty if len(empty) <= max_empty else rng.sample(empty, max_empty))
+    keep.sort()
+    return Features(
+        [features.input_ids[w] for w in keep],
+        [features.token_type_ids[w] for w in keep],
+        [features.start_positions[w] for w in keep],
+        [features.end_positions[w] for w in keep],
+        [features.example_index[w] for w in keep],
+        [features.offsets[w] for w in keep],
+    )
+
+
 def build_features(
     tokenizer: Any,
     examples: Sequence[Example],
@@ -129,6 +213,10 @@ def build_features(
     max_length: int = 256,
     stride: int = 96,
     max_question_tokens: int = 64,
+    max_empty_windows: int | None = None,
+    with_offsets: bool = True,
+    seed: int = 0,
+    chunk: int = 2000,
 ) -> Features:
     """Tokenise examples into sliding windows over their contexts and label each window.
 
@@ -138,11 +226,46 @@ def build_features(
         max_length: Tokens per window, question and special tokens included.
         stride: Tokens shared by consecutive windows of one context.
         max_question_tokens: Longer questions are cut to this many tokens.
+        max_empty_windows: Keep at most this many no-answer windows per example (see :func:`cap_windows`).
+        with_offsets: Keep each token's character offsets (needed to read answers back, not to train);
+            without them 200,000 windows take about a tenth of the memory.
+        seed: For the choice of no-answer windows.
+        chunk: Examples tokenised at a time, so the tokenizer's own copies stay small.
     """
-    questions = [_clip_question(tokenizer, e.question, max_question_tokens) for e in examples]
+    features = Features([], [], [], [], [], [])
+    for first in range(0, len(examples), chunk):
+        part = _features(
+            tokenizer,
+            examples,
+            first,
+            min(first + chunk, len(examples)),
+            max_length,
+            stride,
+            max_question_tokens,
+            with_offsets,
+        )
+        if max_empty_windows is not None:
+            part = cap_windows(part, max_empty_windows, seed=seed + first)
+        for field in dataclasses.fields(Features):  # astuple would deep-copy every list
+            getattr(features, field.name).extend(getattr(part, field.name))
+    return features
+
+
+def _features(
+    tokenizer: Any,
+    examples: Sequence[Example],
+    first: int,
+    stop: int,
+    max_length: int,
+    stride: int,
+    max_question_tokens: int,
+    with_offsets: bool,
+) -> Features:
+    chosen = examples[first:stop]
+    questions = [_clip_question(tokenizer, e.question, max_question_tokens) for e in chosen]
     encoded = tokenizer(
         questions,
-        [e.context for e in examples],
+        [e.context for e in chosen],
         truncation="only_second",
         max_length=max_length,
         stride=stride,
@@ -155,13 +278,13 @@ def build_features(
         index = encoded["overflow_to_sample_mapping"][w]
         sequence_ids = encoded.sequence_ids(w)
         context_offsets = [tuple(o) if s == 1 else None for o, s in zip(offsets, sequence_ids, strict=True)]
-        start, end = label_window(examples[index], context_offsets)
+        start, end = label_window(chosen[index], context_offsets)
         features.input_ids.append(encoded["input_ids"][w])
         features.token_type_ids.append(encoded["token_type_ids"][w])
         features.start_positions.append(start)
         features.end_positions.append(end)
-        features.example_index.append(index)
-        features.offsets.append(context_offsets)
+        features.example_index.append(first + index)
+        features.offsets.append(context_offsets if with_offsets else [])
     return features
 
 

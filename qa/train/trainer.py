@@ -29,7 +29,16 @@ import numpy as np
 from index.embedder import cpu_has_bf16
 from qa.decoding import best_window_span
 from qa.metrics import f1 as f1_score
-from qa.train.features import Example, Features, build_features, document_negatives, load_squad_paragraphs, md5
+from qa.train.features import (
+    Example,
+    Features,
+    build_features,
+    document_negatives,
+    load_squad_paragraphs,
+    md5,
+    outside_negatives,
+    sentence_negatives,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +65,13 @@ class TrainConfig:
     base_model: str
     hold_out_from: str | None = None
     hold_out_articles: int = 0
-    dev_questions: int = 400
-    negatives: float = 0.2
+    # More files to hold whole articles out of (FILE@N: N articles), for calibration on several sources.
+    hold_out: tuple[DataSpec, ...] = ()
+    dev_questions: int = 400  # sampled from the held-out articles of hold_out_from (or the first of hold_out)
+    negatives: float = 0.2  # the question with another paragraph of its article
+    sentence_negatives: float = 0.0  # its own paragraph minus the answer's sentence
+    outside_negatives: float = 0.0  # a paragraph of another article
+    max_empty_windows: int | None = None  # no-answer windows kept per example (long documents)
     max_length: int = 256
     stride: int = 96
     batch_size: int = 32
@@ -70,6 +84,7 @@ class TrainConfig:
     bf16: bool = True
     checkpoint_every: int = 200
     max_answer_tokens: int = 30
+    max_seconds: float | None = None  # stop (checkpointed, resumable) once training has taken this long
 
 
 @dataclass
@@ -86,23 +101,36 @@ def _sample(examples: list[Example], limit: int | None, seed: int) -> list[Examp
     return [examples[i] for i in chosen]
 
 
+def _held_titles(examples: Sequence[Example], count: int, seed: int) -> list[str]:
+    # features.held_out_titles makes the same choice from a file name (calibrate-reader --hold-out).
+    titles = sorted({e.article for e in examples})
+    return sorted(random.Random(seed).sample(titles, min(count, len(titles))))
+
+
 def load_training_data(config: TrainConfig) -> tuple[list[Example], list[Example], dict[str, Any]]:
     """Read the training files, hold out whole articles for dev and calibration, add negatives.
 
     Returns:
-        (train examples, held-out examples, a description of the data for the model card)
+        (train examples, held-out examples with the dev file's first, a description for the model card)
     """
+    holds = [DataSpec(config.hold_out_from, config.hold_out_articles)] if config.hold_out_from else []
+    holds += list(config.hold_out)
+    hold_counts = {str(Path(h.path).resolve()): h.limit or 0 for h in holds}
     train: list[Example] = []
     held: list[Example] = []
     files: list[dict[str, Any]] = []
     held_titles: list[str] = []
     for spec in config.data:
         examples = load_squad_paragraphs(spec.path)
-        if config.hold_out_from and Path(spec.path).resolve() == Path(config.hold_out_from).resolve():
-            titles = sorted({e.article for e in examples})
-            held_titles = sorted(random.Random(config.seed).sample(titles, config.hold_out_articles))
-            held = [e for e in examples if e.article in held_titles]
-            examples = [e for e in examples if e.article not in held_titles]
+        count = hold_counts.get(str(Path(spec.path).resolve()), 0)
+        if count:
+            titles = _held_titles(examples, count, config.seed)
+            held_titles += titles
+            out = [e for e in examples if e.article in titles]
+            # The dev file's held-out questions come first: the dev curve samples from them.
+            is_dev = Path(spec.path).resolve() == Path(holds[0].path).resolve()
+            held = out + held if is_dev else held + out
+            examples = [e for e in examples if e.article not in titles]
         used = _sample(examples, spec.limit, config.seed)
         train.extend(used)
         files.append(
@@ -115,13 +143,32 @@ def load_training_data(config: TrainConfig) -> tuple[list[Example], list[Example
             }
         )
     negatives = document_negatives(train, config.negatives, seed=config.seed)
+    on_topic = sentence_negatives(train, config.sentence_negatives, seed=config.seed + 1)
+    outside = outside_negatives(train, config.outside_negatives, seed=config.seed + 2)
     description = {
         "files": files,
         "document_negatives": len(negatives),
+        "sentence_negatives": len(on_topic),
+        "outside_negatives": len(outside),
         "held_out_articles": held_titles,
         "held_out_questions": len(held),
     }
-    return train + negatives, held, description
+    return train + negatives + on_topic + outside, held, description
+
+
+def dev_questions(config: TrainConfig, held: Sequence[Example]) -> list[Example]:
+    """The dev sample: from the first hold-out file's articles, so curves of different runs compare."""
+    holds = [config.hold_out_from] if config.hold_out_from else [h.path for h in config.hold_out]
+    if not holds:
+        return []
+    name = Path(holds[0]).name + "#"
+    pool = [e for e in held if e.article.startswith(name)]
+    return random.Random(config.seed).sample(pool, min(config.dev_questions, len(pool)))
+
+
+def dev_score(point: dict[str, float]) -> float:
+    """One figure to pick the best checkpoint by: the mean of dev HasAns F1 and NoAns accuracy (0-100)."""
+    return (point.get("has_ans_f1", 0.0) + 100 * point.get("no_ans_acc", 0.0)) / 2
 
 
 def _batches(lengths: Sequence[int], batch_size: int, seed: int) -> list[list[int]]:
@@ -234,6 +281,21 @@ def _save_checkpoint(directory: Path, model: Any, optimizer: Any, scheduler: Any
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _save_best(directory: Path, model: Any, tokenizer: Any, point: dict[str, float]) -> None:
+    """The best checkpoint so far by :func:`dev_score`, as a model folder (atomically replaced)."""
+    tmp = directory.with_name(directory.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    (tmp / "dev_point.json").write_text(json.dumps(point) + "\n", encoding="utf-8")
+    old = directory.with_name(directory.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if directory.exists():
+        directory.rename(old)
+    tmp.rename(directory)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def train(
     config: TrainConfig,
     out_dir: str | Path,
@@ -272,8 +334,16 @@ def train(
         torch.set_num_threads(os.cpu_count() or 1)
     tokenizer = tokenizer or AutoTokenizer.from_pretrained(config.base_model)
     examples, held, data = load_training_data(config)
-    features = build_features(tokenizer, examples, max_length=config.max_length, stride=config.stride)
-    dev = random.Random(config.seed).sample(held, min(config.dev_questions, len(held)))
+    features = build_features(
+        tokenizer,
+        examples,
+        max_length=config.max_length,
+        stride=config.stride,
+        max_empty_windows=config.max_empty_windows,
+        with_offsets=False,
+        seed=config.seed,
+    )
+    dev = dev_questions(config, held)
     logger.info("%d examples -> %d windows; %d dev questions", len(examples), len(features), len(dev))
 
     model: Any = model_factory() if model_factory else BertForQuestionAnswering.from_pretrained(config.base_model)
@@ -313,6 +383,10 @@ def train(
         state = TrainState(**saved["state"])
         logger.info("resuming at step %d of %d", state.step, total)
     use_bf16 = config.bf16 and (device == "cuda" or cpu_has_bf16())
+    if not state.curve and dev:  # where the run starts from, so the curve shows what training added
+        start = dev_scores(predict_paragraphs(model, tokenizer, dev, config, device), dev)
+        state.curve.append({"step": 0, "seconds": 0, **start})
+        logger.info("dev at step 0: %s", state.curve[-1])
     bar = tqdm(total=stop, initial=state.step, disable=not show_progress, unit="step", dynamic_ncols=True)
     running = None
     interval: list[float] = []
@@ -343,21 +417,29 @@ def train(
                 point.update(dev_scores(predict_paragraphs(model, tokenizer, dev, config, device), dev))
             state.curve.append(point)
             bar.write(json.dumps(point))
+            if dev and dev_score(point) > max((dev_score(p) for p in state.curve[:-1]), default=-1.0):
+                _save_best(out / "best", model, tokenizer, point)
             _save_checkpoint(checkpoint, model, optimizer, scheduler, state)
+            if config.max_seconds is not None and state.seconds >= config.max_seconds:
+                logger.info(
+                    "time budget of %.0f s spent at step %d; continue with --resume", config.max_seconds, state.step
+                )
+                break
     bar.close()
     state.seconds = resumed_seconds + time.perf_counter() - loop_started
     final = out / "model"
     model.save_pretrained(final)
     tokenizer.save_pretrained(final)
-    windows = sum(len(batches[i]) for i in range(stop))
+    windows = sum(len(batches[i]) for i in range(state.step))
     record = {
         "config": {**asdict(config), "data": [asdict(d) for d in config.data]},
         "data": data,
         "examples": len(examples),
         "windows": len(features),
         "windows_trained": windows,
-        "steps": stop,
+        "steps": state.step,
         "scheduled_steps": total,
+        "finished": state.step >= stop,
         "train_seconds": round(state.seconds, 1),
         "windows_per_second": round(windows / max(state.seconds, 1e-9), 2),
         "wall_seconds": round(time.perf_counter() - started, 1),
@@ -367,4 +449,8 @@ def train(
         "dev_curve": state.curve,
     }
     (final / "training.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    best = out / "best"
+    if best.is_dir():  # the record of the whole run, and which step this folder holds
+        point = json.loads((best / "dev_point.json").read_text(encoding="utf-8"))
+        (best / "training.json").write_text(json.dumps({**record, "shipped_step": point["step"]}, indent=2) + "\n")
     return record

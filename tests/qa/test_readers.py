@@ -144,6 +144,32 @@ def test_a_speech_question_answered_from_the_naming_sentence_cites_the_quote_tha
     start = QUOTED.index("promising faster trains")
     span = FixedReader(start, start + len("promising faster trains"), 0.9)
     said = assistant_over(QUOTED, reader=span).answer("What did Alvarado say?")
-    assert [c.sentence[:12] for c in said.citations] == ["Mayor Ines A", '"This bridge']
+    # Her words are the quote that follows: it becomes the answer, its sentence cited first.
+    assert said.text == "This bridge will carry us for a century"
+    assert said.offset is not None and QUOTED[said.offset.start : said.offset.end] == said.text
+    assert [c.sentence[:12] for c in said.citations] == ['"This bridge', "Mayor Ines A"]
     other = assistant_over(QUOTED, reader=span).answer("When did the bridge open?")  # not a speech question
     assert [c.sentence[:12] for c in other.citations] == ["Mayor Ines A"]
+
+
+REPORTED = (
+    "Governor Ada Brook toured the dam on Friday, warning the U.S. Army that the spillway would fail by spring.\n\n"
+    "Engineers said repairs would cost $40 million.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What did Brook say?", "the spillway would fail by spring"),  # the reported claim, not "toured the dam"
+        ("what did the governor say about the dam", "the spillway would fail by spring"),
+        ("What did Brook say she toured?", "the dam"),  # asks for a thing, not her words: the reader's span stays
+        ("Where was Brook on Friday?", "the dam"),
+    ],
+)
+def test_what_was_said_takes_the_claim_only_for_questions_about_someones_words(question: str, expected: str) -> None:
+    start = REPORTED.index("the dam")
+    answer = assistant_over(REPORTED, reader=FixedReader(start, start + len("the dam"), 0.9)).answer(question)
+    assert answer.text == expected and answer.offset is not None
+    assert REPORTED[answer.offset.start : answer.offset.end] == expected
+    assert answer.citations[0].sentence.startswith("Governor Ada Brook")

@@ -24,6 +24,22 @@ def test_abstention_has_no_citation() -> None:
     answer = Answer(question="Who?", text=None, citations=(), confidence=0.1)
     assert answer.citation is None and answer.abstained
     assert answer.to_dict()["citations"] == [] and answer.to_dict()["answer"] is None
+    assert answer.to_dict()["closest"] is None
+
+
+def test_an_abstention_keeps_its_closest_sentence_apart_from_citations() -> None:
+    near = Citation(document="/tmp/a.txt", sentence="Qom is a city.", start=10, end=24, page=2)
+    answer = Answer(question="Who?", text=None, citations=(), confidence=0.1, closest=near)
+    data = answer.to_dict()
+    assert data["answer"] is None and data["citations"] == []  # scoring sees an abstention
+    assert data["closest"] == {
+        "document": "/tmp/a.txt",
+        "sentence": "Qom is a city.",
+        "start": 10,
+        "end": 24,
+        "page": 2,
+    }
+    assert Answer.from_dict(data) == answer and answer.citation is None
 
 
 def test_results_are_frozen() -> None:

@@ -8,7 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.train.features import Example, build_features, document_negatives, label_window, load_squad_paragraphs
+from qa.train.features import (
+    Example,
+    build_features,
+    document_negatives,
+    label_window,
+    load_squad_paragraphs,
+    outside_negatives,
+    sentence_negatives,
+)
 
 CONTEXT = (
     "The harbour bridge in Velmora reopened on Monday after two years of repairs. "
@@ -97,6 +105,79 @@ def test_document_negatives_come_from_other_paragraphs_of_the_same_article(tmp_p
     assert negatives and all(not n.answerable for n in negatives)
     assert {n.context for n in negatives if n.question != "When does the market open?"} == {OTHER}
     assert document_negatives(examples, 1.0, seed=0) == negatives  # seeded
+
+
+def test_on_topic_negatives_drop_the_answers_sentence_and_never_keep_its_text(tmp_path: Path) -> None:
+    examples = [e for e in load_squad_paragraphs(squad_file(tmp_path / "t.json")) if e.answerable]
+    negatives = sentence_negatives(examples, 1.0, seed=0)
+    assert negatives and all(not n.answerable and n.id.endswith("/sent") for n in negatives)
+    by_id = {e.id: e for e in examples}
+    for n in negatives:
+        source = by_id[n.id.removesuffix("/sent")]
+        assert source.answer_text.lower() not in n.context.lower()  # "on topic, but not said"
+        assert n.context in source.context.replace(". ", ". ") or all(
+            part in source.context for part in n.context.split(". ")
+        )  # what is left is the paragraph's own sentences, in order
+    # "Who said the cables would last a century?" -> "Dana Whitcombe": only its sentence goes
+    whitcombe = next(n for n in negatives if n.question.startswith("Who said"))
+    assert "Velmora reopened" in whitcombe.context and "ribbon" in whitcombe.context
+    assert sentence_negatives(examples, 1.0, seed=0) == negatives  # seeded
+
+
+def test_outside_negatives_pair_questions_with_other_articles() -> None:
+    examples = [
+        Example("a1", "A", "Who cut the ribbon?", CONTEXT, CONTEXT.index("Ines"), "Ines Alvarado"),
+        Example("b1", "B", "When does the market open?", OTHER, OTHER.index("on Saturdays"), "on Saturdays"),
+    ]
+    negatives = outside_negatives(examples, 1.0, seed=3)
+    assert all(not n.answerable and n.context != by.context for n, by in zip(negatives, examples, strict=False))
+    assert all(n.article != e.article for n in negatives for e in examples if e.id == n.id.removesuffix("/out"))
+
+
+def test_capped_windows_keep_every_answer_and_few_empty_windows(tokenizer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    examples = load_squad_paragraphs(squad_file(tmp_path / "t.json"))
+    full = build_features(tokenizer, examples, max_length=40, stride=8)
+    capped = build_features(tokenizer, examples, max_length=40, stride=8, max_empty_windows=1, chunk=3)
+    answer_windows = [(full.example_index[i], full.input_ids[i]) for i in range(len(full)) if full.start_positions[i]]
+    kept = [(capped.example_index[i], capped.input_ids[i]) for i in range(len(capped)) if capped.start_positions[i]]
+    assert kept == answer_windows  # chunked or not, every window holding an answer stays, in order
+    empty: dict[int, int] = {}
+    for i in range(len(capped)):
+        if capped.start_positions[i] == 0:
+            empty[capped.example_index[i]] = empty.get(capped.example_index[i], 0) + 1
+    assert max(empty.values()) == 1 and len(capped) < len(full)
+    assert build_features(tokenizer, examples, max_length=40, stride=8, with_offsets=False).offsets[0] == []
+
+
+@pytest.mark.slow
+def test_recovered_weights_reproduce_the_int8_export(tiny_qa_model: Path, tmp_path: Path) -> None:
+    import torch
+    from transformers import AutoModelForQuestionAnswering
+
+    from qa.train.export import export_reader
+    from qa.train.recover import recover_reader
+
+    # Fresh layer norms are all ones and zeros, and the exporter folds equal tensors into one:
+    # perturb them, as training does, so every weight has its own initializer.
+    original = AutoModelForQuestionAnswering.from_pretrained(tiny_qa_model).eval()
+    with torch.no_grad():
+        for p in original.parameters():
+            p.add_(torch.randn_like(p) * 0.02)
+    original.save_pretrained(tmp_path / "trained")
+    from transformers import AutoTokenizer
+
+    AutoTokenizer.from_pretrained(tiny_qa_model).save_pretrained(tmp_path / "trained")
+    folder = export_reader(tmp_path / "trained", tmp_path / "int8")
+    recovered = recover_reader(folder, tmp_path / "trained", tmp_path / "torch")
+    back = AutoModelForQuestionAnswering.from_pretrained(recovered).eval()
+    ids = torch.tensor([[2, 10, 11, 3, 12, 13, 14, 15, 16, 3]])
+    with torch.no_grad():
+        a, b = original(input_ids=ids).start_logits[0].numpy(), back(input_ids=ids).start_logits[0].numpy()
+    assert np.corrcoef(a, b)[0, 1] > 0.99  # int8 rounding, nothing more
+    fresh = AutoModelForQuestionAnswering.from_pretrained(tmp_path / "trained").state_dict()
+    query = "bert.encoder.layer.0.attention.self.query.weight"
+    assert not torch.equal(back.state_dict()[query], fresh[query])  # rounded to int8: read from the graph
+    assert torch.allclose(back.state_dict()[query], fresh[query], atol=0.01)
 
 
 @pytest.mark.slow

@@ -38,7 +38,9 @@ def test_rouhani_reply_quotes_both_sentences_in_reading_order(chat_app: ChatApp)
 def test_abstention_is_plain(seed_assistant, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     shipped = ChatApp(seed_assistant, base_paths=[SEED], upload_dir=tmp_path / "u", index_dir=tmp_path / "i")
     history, _, _ = shipped.respond("What is the recipe for chocolate cake?", [])
-    assert "does not say" in history[-1]["content"] and "qa-citation" not in history[-1]["content"]
+    reply = history[-1]["content"]
+    assert "does not seem to answer" in reply and "qa-citation" not in reply and "qa-short" not in reply
+    assert 'class="qa-closest"' in reply  # the closest sentence, labelled as not an answer
 
 
 def test_followup_conversation(chat_app: ChatApp) -> None:

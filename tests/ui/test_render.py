@@ -41,7 +41,16 @@ def test_context_highlights_only_cited_sentences_of_their_paragraphs() -> None:
 
 def test_abstention_reads_plainly_without_citation() -> None:
     html = answer_html(Answer(question="q", text=None, citations=(), confidence=0.1), [DOC])
-    assert "does not say" in html and "qa-citation" not in html and "<mark" not in html
+    assert "does not seem to answer" in html and "qa-citation" not in html and "<mark" not in html
+    assert "closest" not in html  # nothing found, nothing shown
+
+
+def test_abstention_shows_the_closest_sentence_as_a_lead_not_an_answer() -> None:
+    closest = citation(2)
+    html = answer_html(Answer(question="q", text=None, citations=(), confidence=0.1, closest=closest), [DOC])
+    assert "does not seem to answer" in html and "qa-citation" not in html and "qa-short" not in html
+    assert "(not an answer)" in html and 'class="qa-closest"' in html
+    assert escape(closest.sentence) in html and "a.txt, paragraph 2, characters" in unescape(html)
 
 
 def test_rewritten_question_is_shown_only_when_rewritten() -> None:

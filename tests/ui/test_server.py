@@ -18,13 +18,23 @@ pytestmark = pytest.mark.slow
 def test_answer_endpoint_cites_rouhani_with_exact_offsets(server) -> None:  # type: ignore[no-untyped-def]
     url, _ = server
     client = Client(url, verbose=False)
-    data = client.predict("what did Rouhani say", api_name="/answer")
-    assert set(data) >= {"answer", "confidence", "citations"}
+    data = client.predict("what did Rouhani say", api_name="/answer")  # the server runs the shipped settings
+    assert set(data) >= {"answer", "confidence", "citations", "closest"}
+    assert data["answer"] and data["closest"] is None
     text = SEED.read_text(encoding="utf-8")
     sentences = [c["sentence"] for c in data["citations"]]
     assert any("You cut Soleimani's hand" in s or "Rouhani" in s for s in sentences)
     for c in data["citations"]:
         assert text[c["start"] : c["end"]] == c["sentence"]
+
+
+def test_an_abstention_through_the_api_carries_the_closest_sentence_apart(server) -> None:  # type: ignore[no-untyped-def]
+    url, _ = server
+    data = Client(url, verbose=False).predict("Who won the 2020 football world cup?", api_name="/answer")
+    assert data["answer"] is None and data["citations"] == []
+    near = data["closest"]
+    assert near is not None and Path(near["document"]).name == SEED.name
+    assert SEED.read_text(encoding="utf-8")[near["start"] : near["end"]] == near["sentence"]
 
 
 def test_answer_endpoint_reports_bad_questions(server) -> None:  # type: ignore[no-untyped-def]
