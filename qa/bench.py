@@ -146,7 +146,7 @@ def _timed_answers(assistant: Any, questions: Sequence[str], runs: int) -> tuple
     return answer_ms, embed_ms, read_ms
 
 
-def bench_warm(runs: int, home: str) -> list[Row]:
+def bench_warm(runs: int, home: str, baseline_reader: str | None = None) -> list[Row]:
     from qa.assistant import Assistant
 
     settings = Settings.from_env({"QA_HOME": home})
@@ -168,6 +168,29 @@ def bench_warm(runs: int, home: str) -> list[Row]:
         Row("... of which the query embedding, p50", f"{embed:.1f} ms"),
         Row("`answer_many()` per question (one embedding batch)", f"{batch_ms:.1f} ms"),
         *_fewer_passages(assistant.index, assistant.embedder, settings, questions, runs),
+        *(_against_baseline(assistant, baseline_reader, questions, runs) if baseline_reader else []),
+    ]
+
+
+def _against_baseline(assistant: Any, folder: str, questions: Sequence[str], runs: int) -> list[Row]:
+    """Warm `answer()` with the shipped reader and with another reader folder, same index, runs alternating."""
+    from qa.assistant import Assistant
+    from qa.extractive import load_reader
+
+    other = Assistant(assistant.index, assistant.embedder, reader=load_reader(folder), settings=assistant.settings)
+    ours: list[float] = []
+    theirs: list[float] = []
+    for _ in range(runs):  # alternating, so a busy moment of the machine falls on both
+        ours += _timed_answers(assistant, questions, 1)[0]
+        theirs += _timed_answers(other, questions, 1)[0]
+    a, b = _median(ours), _median(theirs)
+    return [
+        Row(
+            f"warm `answer()` p50, shipped reader / `{Path(folder).name}` (same index, runs alternating)",
+            f"{a:.1f} ms / {b:.1f} ms = {a / b:.2f}x",
+            "<= 1.0x",
+            _verdict(a / b, 1.05),
+        )
     ]
 
 
@@ -733,24 +756,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--hf-model", help="the trained reader's torch folder (qa train-reader's DIR/model) for the Haystack row"
     )
+    parser.add_argument("--baseline-reader", metavar="FOLDER", help="a reader folder to time beside the shipped one")
+    parser.add_argument(
+        "--only",
+        metavar="NAMES",
+        help="comma-separated sections to run (cold,warm,store,squad,haystack,adversarial,"
+        "pdf,build,real,faiss; default: all)",
+    )
     args = parser.parse_args(argv)
     home = args.home or os.environ.get("QA_HOME") or tempfile.mkdtemp(prefix="qa-bench-")
-    sections: list[Callable[[], list[Row]]] = [
-        lambda: bench_cold_start(args.runs, home),
-        lambda: bench_warm(args.runs, home),
-        lambda: bench_store_warm(args.runs, home, args.store),
-        lambda: bench_squad_article(args.runs, args.squad),
-        lambda: bench_haystack(args.runs, args.hf_model),
-        lambda: bench_adversarial_text(args.runs),
-        lambda: bench_pdf(args.runs, Path(tempfile.mkdtemp(prefix="qa-bench-pdf-"))),
-        lambda: bench_build(max(1, args.runs // 2), write_corpus(Path(home) / "bench" / "corpus", args.build_articles)),
-    ]
+    named: dict[str, Callable[[], list[Row]]] = {
+        "cold": lambda: bench_cold_start(args.runs, home),
+        "warm": lambda: bench_warm(args.runs, home, args.baseline_reader),
+        "store": lambda: bench_store_warm(args.runs, home, args.store),
+        "squad": lambda: bench_squad_article(args.runs, args.squad),
+        "haystack": lambda: bench_haystack(args.runs, args.hf_model),
+        "adversarial": lambda: bench_adversarial_text(args.runs),
+        "pdf": lambda: bench_pdf(args.runs, Path(tempfile.mkdtemp(prefix="qa-bench-pdf-"))),
+        "build": lambda: bench_build(
+            max(1, args.runs // 2), write_corpus(Path(home) / "bench" / "corpus", args.build_articles)
+        ),
+    }
     if args.real_passages:
-        sections.append(lambda: bench_real_corpus(args.runs, home, args.real_passages))
+        named["real"] = lambda: bench_real_corpus(args.runs, home, args.real_passages)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if sizes:
-        work = Path(tempfile.mkdtemp(prefix="qa-bench-faiss-"))
-        sections.append(lambda: bench_faiss(sizes, args.kinds.split(","), work))
+        named["faiss"] = lambda: bench_faiss(
+            sizes, args.kinds.split(","), Path(tempfile.mkdtemp(prefix="qa-bench-faiss-"))
+        )
+    wanted = args.only.split(",") if args.only else list(named)
+    unknown = [w for w in wanted if w not in named]
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(named)}")
+    sections = [named[w] for w in wanted]
     rows: list[Row] = []
     for section in sections:
         rows.extend(section())

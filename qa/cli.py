@@ -48,6 +48,8 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         changes["top_k"] = args.top_k
     if getattr(args, "reader", None):
         changes["reader"] = args.reader
+    if getattr(args, "threshold", None) is not None:
+        changes["abstain_below"] = args.threshold
     if getattr(args, "index_type", None):
         from index.vector_index import SearchSettings
 
@@ -325,6 +327,10 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
     return 0
 
 
+THRESHOLD_HELP = (
+    "abstain under this confidence (default: the reader's own, chosen for questions about one's own documents; "
+    "the strict SQuAD 2.0 point is in the reader's settings.json, strict_squad2_threshold)"
+)
 READER_HELP = (
     '"trained" (default: the bundled model), "trained:<folder>", "sentence-only" (whole sentences, '
     'a baseline) or "transformers:<QA model folder or name>"'
@@ -382,6 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument("--json", action="store_true", help="print one JSON object per answer")
     p_ask.add_argument("--top-k", type=int, help="passages to retrieve (default 5)")
     p_ask.add_argument("--reader", help=READER_HELP)
+    p_ask.add_argument("--threshold", type=float, help=THRESHOLD_HELP)
     common(p_ask)
     p_ask.set_defaults(func=cmd_ask)
 
@@ -421,6 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p_serve.add_argument("--model", help="embedding model name or path (default: bundled all-MiniLM-L6-v2)")
     p_serve.add_argument("--reader", help=READER_HELP)
+    p_serve.add_argument("--threshold", type=float, help=THRESHOLD_HELP)
     store_option(p_serve)
     p_serve.set_defaults(func=cmd_serve)
 

@@ -5,7 +5,8 @@ Environment variables:
                   or ``~/.cache/qa-assistant``)
     QA_MODEL      embedding model name or path (default: the bundled all-MiniLM-L6-v2)
     QA_TOP_K      passages retrieved per question (default 5)
-    QA_READER     "sentence" (default) or "transformers:<model name or path>"
+    QA_READER     "trained" (default: the bundled reader), "trained:<folder>", "sentence-only"
+                  or "transformers:<model name or path>"
     QA_INDEX_TYPE vector index: "auto" (default: exact up to 50,000 passages, then IVF),
                   "flat", "ivf" or "hnsw"
     QA_BACKEND    how the model runs: "auto" (default: numpy where it reproduces the
@@ -66,7 +67,7 @@ class Settings:
                 f"ask for {MAX_TOP_K} or fewer passages"
             )
         if self.abstain_below is not None and not 0.0 <= self.abstain_below <= 1.0:
-            raise ConfigError(f"abstain_below must be in [0, 1], got {self.abstain_below}")
+            raise ConfigError(f"abstain_below (--threshold) must be a confidence in [0, 1], got {self.abstain_below}")
         if self.backend not in BACKENDS:
             raise ConfigError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
 

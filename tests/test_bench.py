@@ -29,7 +29,8 @@ def test_synthetic_vectors_are_unit_length() -> None:
 def test_bench_prints_the_table(tmp_path) -> None:  # type: ignore[no-untyped-def]
     done = subprocess.run(
         [sys.executable, "-m", "qa.bench", "--runs", "1", "--sizes", "3000", "--kinds", "flat,ivf",
-         "--real-passages", "0", "--build-articles", "2", "--home", str(tmp_path)],
+         "--real-passages", "0", "--build-articles", "2", "--home", str(tmp_path),
+         "--baseline-reader", str(ROOT / "qa/models/minilm-squad")],
         capture_output=True, text=True, cwd=ROOT, timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
@@ -43,6 +44,14 @@ def test_bench_prints_the_table(tmp_path) -> None:  # type: ignore[no-untyped-de
         "split + passages, only punctuation",
         "build throughput",
         "3,000 vectors, ivf",
+        "shipped reader / `minilm-squad`",
     ):
         assert measure in text
     assert text.count("| met |") + text.count("| missed (") >= 4
+
+
+def test_bench_refuses_an_unknown_section() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "qa.bench", "--only", "warm,nonsense"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.returncode == 2 and "unknown section(s) nonsense" in done.stderr

@@ -147,6 +147,11 @@ def test_cli_ask_answers_rouhani_and_shows_the_closest_sentence_when_it_abstains
     assert "does not seem to answer" in shown and "Closest sentence found, not an answer:" in shown
     assert near["sentence"] in shown and "Answer:" not in shown
 
+    strict = json.loads(run_cli("ask", "--json", "--threshold", "0.99", "What did Rouhani say?", home=tmp_path).stdout)
+    assert strict["answer"] is None and strict["closest"] is not None  # a user's own operating point
+    bad = run_cli("ask", "--threshold", "2", "What did Rouhani say?", home=tmp_path)
+    assert bad.returncode != 0 and "--threshold" in bad.stderr and "Traceback" not in bad.stderr
+
 
 def test_cli_index_then_ask_with_index_dir_and_stdin(tmp_path: Path) -> None:
     article = tmp_path / "bakery.md"
