@@ -61,6 +61,8 @@ class Observation:
     margin: float
     right: bool  # answering would be right (answerable and F1 >= 0.5)
     f1: float  # F1 of the raw answer (0 for questions the article does not answer)
+    score: float = math.nan  # the span's score (start + end logits)
+    no_answer: float = math.nan  # its window's [CLS] score
 
     @property
     def answerable(self) -> bool:
@@ -199,7 +201,9 @@ def observe(
                 else:
                     text = assistant.index.document(best.passage.document).text[best.start : best.end]
                     f1 = best_over_golds(text, q.answers)[1] if q.answerable else 0.0
-                    observations.append(Observation(corpus.name, kind, source, best.margin, f1 >= 0.5, f1))
+                    observations.append(
+                        Observation(corpus.name, kind, source, best.margin, f1 >= 0.5, f1, best.score, best.no_answer)
+                    )
                 bar.update(1)
     return observations
 
