@@ -68,7 +68,14 @@ def write_card(folder: str | Path) -> Path:
             "## Training",
             "",
             f"- Command: `qa train-reader` (this project), {training.get('steps')} steps of "
-            f"{config.get('batch_size')} windows, {config.get('epochs')} epoch(s), seed {config.get('seed')}.",
+            f"{config.get('batch_size')} windows, {config.get('epochs')} epoch(s), seed {config.get('seed')}"
+            + (
+                f"; {training['windows_trained']} windows trained, stopped at step {training['steps']} of "
+                f"{training['scheduled_steps']} (`--resume` finishes the schedule)"
+                if training.get("finished") is False
+                else ""
+            )
+            + ".",
             f"- Windows: {config.get('max_length')} tokens, stride {config.get('stride')}; "
             f"{training.get('windows')} windows from {training.get('examples')} examples "
             f"({training.get('data', {}).get('document_negatives')} of them document-level negatives: the question "
@@ -92,8 +99,8 @@ def write_card(folder: str | Path) -> Path:
             f"linear warm-up over {config.get('warmup')} of the steps then linear decay, gradient clipping at "
             f"{config.get('max_grad_norm')}; bf16 autocast: {training.get('bf16')}.",
             f"- Machine: {training.get('machine')}; device {training.get('device')}.",
-            f"- Wall time {training.get('wall_seconds')} s (training loop {training.get('train_seconds')} s, "
-            f"{training.get('windows_per_second')} windows/s).",
+            (f"- Wall time {training.get('wall_seconds')} s (" if training.get("wall_seconds") else "- (")
+            + f"training loop {training.get('train_seconds')} s, {training.get('windows_per_second')} windows/s).",
             "",
             "| data file | md5 | questions used | of them unanswerable | questions in file |",
             "|---|---|---|---|---|",
