@@ -392,19 +392,11 @@ class Assistant:
         the threshold; with no span, the retrieved sentence that shares the most (rare) words with the question.
         """
         corpus = retrieval.corpus
-        if best is not None and best.end > best.start:
-            for i in best.passage.sentence_ids:
-                sentence = corpus.sentences[i]
-                if sentence.start < best.end and best.start < sentence.end:
-                    return cite(sentence, corpus.document(sentence.document))
-        found = SentenceOnlyReader().read(question, [p.passage for p in retrieval.passages], corpus.sentences).best
-        if found is None:
-            return None
-        for i in found.passage.sentence_ids:
-            sentence = corpus.sentences[i]
-            if sentence.start == found.start and sentence.document == found.passage.document:
-                return cite(sentence, corpus.document(sentence.document))
-        return None
+        if best is None or best.end <= best.start:
+            # SentenceOnlyReader's candidate is one whole sentence: the sentence it touches is itself.
+            best = SentenceOnlyReader().read(question, [p.passage for p in retrieval.passages], corpus.sentences).best
+        touched = _touching(corpus, best) if best is not None else []
+        return cite(touched[0], corpus.document(touched[0].document)) if touched else None
 
     def build_answer(self, question: str, candidate: Candidate, corpus: Corpus) -> Answer:
         """The answer text, verbatim, and every sentence the span touches, with exact offsets.
@@ -415,8 +407,7 @@ class Assistant:
         reader's span is only beside them (:func:`~qa.attribution.what_was_said`).
         """
         passage = candidate.passage
-        sentences = [corpus.sentences[i] for i in passage.sentence_ids]
-        cited = [s for s in sentences if s.start < candidate.end and candidate.start < s.end]
+        cited = _touching(corpus, candidate)
         document = corpus.document(passage.document)
         cited += context_sentences(question, cited, document.sentences)
         text = document.text
@@ -455,6 +446,12 @@ class Assistant:
             return [
                 self.respond(q, self.retriever.retrieve(q, vector)) for q, vector in zip(checked, vectors, strict=True)
             ]
+
+
+def _touching(corpus: Corpus, candidate: Candidate) -> list[Sentence]:
+    """The sentences of the candidate's passage that its span touches, in order."""
+    sentences = [corpus.sentences[i] for i in candidate.passage.sentence_ids]
+    return [s for s in sentences if s.start < candidate.end and candidate.start < s.end]
 
 
 def _open_or_build(

@@ -300,10 +300,10 @@ def cmd_calibrate_reader(args: argparse.Namespace) -> int:
     articles = list(args.articles or [])
     if args.hold_out:
         from qa.train.features import held_out_titles
+        from qa.train.trainer import DataSpec
 
-        for spec in args.hold_out:
-            path, _, count = spec.partition("@")
-            articles += held_out_titles(path, int(count or 5))
+        for spec in map(DataSpec.parse, args.hold_out):
+            articles += held_out_titles(spec.path, spec.limit or 5)
     if not articles:
         try:
             record = json.loads((Path(args.folder) / "training.json").read_text(encoding="utf-8"))

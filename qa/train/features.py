@@ -96,10 +96,15 @@ def load_squad_paragraphs(path: str | Path) -> list[Example]:
     return examples
 
 
-def held_out_titles(path: str | Path, count: int, seed: int = 13) -> list[str]:
-    """The ``count`` articles (``file#title``) of a SQuAD file that training holds out with ``seed``."""
-    titles = sorted({e.article for e in load_squad_paragraphs(path)})
+def choose_held_out(examples: Sequence[Example], count: int, seed: int) -> list[str]:
+    """The ``count`` articles (``file#title``) of ``examples`` that training holds out with ``seed``."""
+    titles = sorted({e.article for e in examples})
     return sorted(random.Random(seed).sample(titles, min(count, len(titles))))
+
+
+def held_out_titles(path: str | Path, count: int, seed: int = 13) -> list[str]:
+    """The articles of a SQuAD file that ``train-reader --hold-out FILE@count`` held out (same choice)."""
+    return choose_held_out(load_squad_paragraphs(path), count, seed)
 
 
 def document_negatives(examples: Sequence[Example], ratio: float, *, seed: int) -> list[Example]:

@@ -33,6 +33,7 @@ from qa.train.features import (
     Example,
     Features,
     build_features,
+    choose_held_out,
     document_negatives,
     load_squad_paragraphs,
     md5,
@@ -101,12 +102,6 @@ def _sample(examples: list[Example], limit: int | None, seed: int) -> list[Examp
     return [examples[i] for i in chosen]
 
 
-def _held_titles(examples: Sequence[Example], count: int, seed: int) -> list[str]:
-    # features.held_out_titles makes the same choice from a file name (calibrate-reader --hold-out).
-    titles = sorted({e.article for e in examples})
-    return sorted(random.Random(seed).sample(titles, min(count, len(titles))))
-
-
 def load_training_data(config: TrainConfig) -> tuple[list[Example], list[Example], dict[str, Any]]:
     """Read the training files, hold out whole articles for dev and calibration, add negatives.
 
@@ -124,7 +119,7 @@ def load_training_data(config: TrainConfig) -> tuple[list[Example], list[Example
         examples = load_squad_paragraphs(spec.path)
         count = hold_counts.get(str(Path(spec.path).resolve()), 0)
         if count:
-            titles = _held_titles(examples, count, config.seed)
+            titles = choose_held_out(examples, count, config.seed)
             held_titles += titles
             out = [e for e in examples if e.article in titles]
             # The dev file's held-out questions come first: the dev curve samples from them.
@@ -257,6 +252,16 @@ def dev_scores(predictions: Sequence[tuple[str | None, float]], examples: Sequen
     }
 
 
+def _replace_folder(tmp: Path, directory: Path) -> None:
+    """Put the finished folder ``tmp`` in place of ``directory``: a rename, so a stop leaves one whole copy."""
+    old = directory.with_name(directory.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if directory.exists():
+        directory.rename(old)
+    tmp.rename(directory)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def _save_checkpoint(directory: Path, model: Any, optimizer: Any, scheduler: Any, state: TrainState) -> None:
     import torch
 
@@ -273,12 +278,7 @@ def _save_checkpoint(directory: Path, model: Any, optimizer: Any, scheduler: Any
         },
         tmp / "state.pt",
     )
-    old = directory.with_name(directory.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if directory.exists():
-        directory.rename(old)
-    tmp.rename(directory)
-    shutil.rmtree(old, ignore_errors=True)
+    _replace_folder(tmp, directory)
 
 
 def _save_best(directory: Path, model: Any, tokenizer: Any, point: dict[str, float]) -> None:
@@ -288,12 +288,7 @@ def _save_best(directory: Path, model: Any, tokenizer: Any, point: dict[str, flo
     model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
     (tmp / "dev_point.json").write_text(json.dumps(point) + "\n", encoding="utf-8")
-    old = directory.with_name(directory.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if directory.exists():
-        directory.rename(old)
-    tmp.rename(directory)
-    shutil.rmtree(old, ignore_errors=True)
+    _replace_folder(tmp, directory)
 
 
 def train(
