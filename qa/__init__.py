@@ -39,23 +39,23 @@ from qa.result import Answer, Citation, Span
 if TYPE_CHECKING:
     from qa.assistant import Assistant, answer
     from qa.config import Settings
-    from qa.evaluation import Report, evaluate
-    from qa.extractive import ExtractiveReader
-    from qa.reader import Candidate, Reader, Reading, SentenceOnlyReader
+    from qa.evaluation.runner import Report, evaluate
+    from qa.readers.base import Candidate, Reader, Reading, SentenceOnlyReader
+    from qa.readers.extractive import ExtractiveReader
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 _LAZY = {
     "Assistant": "qa.assistant",
     "answer": "qa.assistant",
-    "evaluate": "qa.evaluation",
-    "Report": "qa.evaluation",
+    "evaluate": "qa.evaluation.runner",
+    "Report": "qa.evaluation.runner",
     "Settings": "qa.config",
-    "Candidate": "qa.reader",
-    "ExtractiveReader": "qa.extractive",
-    "Reader": "qa.reader",
-    "Reading": "qa.reader",
-    "SentenceOnlyReader": "qa.reader",
+    "Candidate": "qa.readers.base",
+    "ExtractiveReader": "qa.readers.extractive",
+    "Reader": "qa.readers.base",
+    "Reading": "qa.readers.base",
+    "SentenceOnlyReader": "qa.readers.base",
 }
 
 __all__ = [

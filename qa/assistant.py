@@ -29,11 +29,11 @@ from index.store import (
     save_index,
     stamps_match,
 )
-from qa.attribution import context_sentences, what_was_said
 from qa.config import Settings, bundled_documents
 from qa.errors import ConfigError, IndexNotFoundError, IndexStoreError, NoDocumentsError
-from qa.question import check_question
-from qa.reader import Candidate, Reader, Reading, SentenceOnlyReader
+from qa.questions.analysis import check_question
+from qa.questions.attribution import context_sentences, what_was_said
+from qa.readers.base import Candidate, Reader, Reading, SentenceOnlyReader
 from qa.result import Answer, Citation, Span
 from qa.retriever import HybridRetriever, Retrieval, StoreRetriever
 
@@ -78,11 +78,11 @@ def make_reader(spec: Reader | str | None, settings: Settings) -> Reader:
     if spec == "sentence-only":
         return SentenceOnlyReader()
     if spec == "trained" or spec.startswith("trained:"):
-        from qa.extractive import BUNDLED_READER, load_reader
+        from qa.readers.extractive import BUNDLED_READER, load_reader
 
         return load_reader(spec.split(":", 1)[1] if ":" in spec else BUNDLED_READER)
     if spec.startswith("transformers:") and len(spec) > len("transformers:"):
-        from qa.extractive import ExtractiveReader
+        from qa.readers.extractive import ExtractiveReader
 
         return ExtractiveReader.from_transformers(spec.split(":", 1)[1])
     raise ConfigError(
@@ -402,9 +402,9 @@ class Assistant:
         """The answer text, verbatim, and every sentence the span touches, with exact offsets.
 
         A quote attributed only with "he told" also cites the sentence that names the speaker
-        (:mod:`qa.attribution`); the sentences holding the answer come first. For "What did X
+        (:mod:`qa.questions.attribution`); the sentences holding the answer come first. For "What did X
         say?" the answer is X's quoted words or reported claim in those sentences, where the
-        reader's span is only beside them (:func:`~qa.attribution.what_was_said`).
+        reader's span is only beside them (:func:`~qa.questions.attribution.what_was_said`).
         """
         passage = candidate.passage
         cited = _touching(corpus, candidate)

@@ -179,7 +179,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if args.question is None:
             raise QAError('no question given; try: qa ask "What did Rouhani say?"')
         from qa.config import MAX_QUESTION_CHARS
-        from qa.question import check_question
+        from qa.questions.analysis import check_question
 
         check_question(args.question, MAX_QUESTION_CHARS)  # fail before the slow model load
         assistant = _open_assistant(args)
@@ -218,7 +218,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from qa.evaluation import evaluate, summary_table, write_outputs
+    from qa.evaluation.runner import evaluate, summary_table, write_outputs
 
     _quiet_libraries()
     report = evaluate(

@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qa.evaluation import evaluate, write_outputs  # noqa: E402
-from qa.extractive import BUNDLED_READER, load_reader  # noqa: E402
+from qa.evaluation.runner import evaluate, write_outputs  # noqa: E402
+from qa.readers.extractive import BUNDLED_READER, load_reader  # noqa: E402
 from qa.train.card import write_card  # noqa: E402
 
 SQUAD = ROOT.parent / "shared/data/squad2-dev-2articles.json"
@@ -41,7 +41,7 @@ SETS = [  # name, file, paragraph given, plot
 
 def out_of_document_set(path: Path) -> Path:
     """The second article's and the SQuAD file's questions, as JSON Lines with no answer, for the bundled article."""
-    from qa.datasets import load_test_set
+    from qa.evaluation.datasets import load_test_set
 
     rows = []
     for source in (ROOT / "tests/data/library_questions.jsonl", SQUAD):

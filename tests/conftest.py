@@ -16,7 +16,7 @@ import pytest
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
-    from qa.reader import Reader
+    from qa.readers.base import Reader
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "000_625ade51590f5890.txt"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa.bench import FONT, _font, article_pdf  # noqa: F401 - the bench makes the same PDFs
+from qa.bench.suite import FONT, _font, article_pdf  # noqa: F401 - the bench makes the same PDFs
 
 
 def drawn_pdf(

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from qa.bench import synthetic_vectors, variant
+from qa.bench.suite import synthetic_vectors, variant
 from tests.conftest import ROOT, SEED
 
 

@@ -16,7 +16,7 @@ from index.documents import load_document, load_documents
 from index.errors import IndexCorruptError, NoDocumentsError, TestSetError, UnreadableDocumentError
 from index.store import read_manifest
 from qa.assistant import Assistant
-from qa.datasets import load_test_set
+from qa.evaluation.datasets import load_test_set
 from tests.conftest import ROOT, HashEmbedder, run_cli
 
 ARTICLE = "The harbour bridge in Velmora reopened on Monday after two years of repairs.\n\nIt carries trains.\n"

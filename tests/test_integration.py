@@ -11,7 +11,7 @@ import pytest
 from qa.assistant import Assistant
 from qa.config import Settings
 from qa.errors import EmptyQuestionError, ModelMismatchError, QuestionTooLongError
-from qa.metrics import supports
+from qa.evaluation.metrics import supports
 from tests.conftest import ROOT, SEED, run_cli
 
 pytestmark = pytest.mark.slow
@@ -210,7 +210,7 @@ def test_questions_run_with_one_blas_thread_and_trace_times_the_reader(seed_assi
 
     from index.documents import Sentence
     from index.passages import Passage
-    from qa.reader import Reading
+    from qa.readers.base import Reading
 
     seen: list[int] = []
     inner = seed_assistant.reader

@@ -23,7 +23,7 @@ from index.documents import load_document, read_sources
 from qa.assistant import Assistant
 from qa.config import Settings, bundled_documents
 from qa.errors import QAError
-from qa.followup import resolve_followup
+from qa.questions.followup import resolve_followup
 from ui.render import answer_html, documents_markdown, escape
 from ui.security import SameOriginMiddleware
 

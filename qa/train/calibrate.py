@@ -38,9 +38,9 @@ from typing import Any
 
 import numpy as np
 
-from qa.datasets import EvalCorpus, EvalQuestion, load_test_set
-from qa.extractive import Calibration, ExtractiveReader, ReaderSettings
-from qa.metrics import best_over_golds
+from qa.evaluation.datasets import EvalCorpus, EvalQuestion, load_test_set
+from qa.evaluation.metrics import best_over_golds
+from qa.readers.extractive import Calibration, ExtractiveReader, ReaderSettings
 
 KINDS = ("answerable", "outside", "close")
 # Who asks what, assumed: people ask about their own documents, so most questions are answered

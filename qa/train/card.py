@@ -52,7 +52,7 @@ def write_card(folder: str | Path) -> Path:
         "A 6-layer, 384-wide BERT (all-MiniLM-L6-v2) fine-tuned for extractive question answering with",
         "SQuAD 2.0-style no-answer ([CLS]), exported to ONNX with int8 weights (onnxruntime dynamic",
         "quantisation, per channel). It reads `[CLS] question [SEP] passage [SEP]` windows and scores every",
-        "span; `qa/extractive.py` runs it. Licence: CC BY-SA 4.0 (LICENSE.txt).",
+        "span; `qa/readers/extractive.py` runs it. Licence: CC BY-SA 4.0 (LICENSE.txt).",
         "",
         "## Files",
         "",

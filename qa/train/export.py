@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from qa.extractive import SETTINGS_FILE, ReaderSettings
+from qa.readers.extractive import SETTINGS_FILE, ReaderSettings
 
 SHIPPED_FILES = ("model.onnx", "tokenizer.json")
 

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 
 from index.embedder import cpu_has_bf16
-from qa.decoding import best_window_span
-from qa.metrics import f1 as f1_score
+from qa.evaluation.metrics import f1 as f1_score
+from qa.readers.decoding import best_window_span
 from qa.train.features import (
     Example,
     Features,

@@ -150,7 +150,7 @@ def test_sigkill_while_indexing_leaves_the_old_or_the_new_state(
     import sys
     import time
 
-    from qa.bench import write_corpus
+    from qa.bench.suite import write_corpus
     from tests.conftest import ROOT, run_cli
 
     old = tmp_path / "old.txt"

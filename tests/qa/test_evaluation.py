@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.datasets import load_test_set
 from qa.errors import TestSetError
-from qa.evaluation import QuestionResult, apply_threshold, score
+from qa.evaluation.datasets import load_test_set
+from qa.evaluation.runner import QuestionResult, apply_threshold, score
 from tests.conftest import SHARED
 
 ARTICLE = (

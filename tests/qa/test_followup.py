@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.followup import main_entity, resolve_followup
+from qa.questions.followup import main_entity, resolve_followup
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.metrics import best_over_golds, exact_match, f1, normalize_answer, percentile, supports
+from qa.evaluation.metrics import best_over_golds, exact_match, f1, normalize_answer, percentile, supports
 
 
 @pytest.mark.parametrize(

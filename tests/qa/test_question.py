@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from qa.errors import EmptyQuestionError, QuestionTooLongError
-from qa.question import AnswerType, analyze, check_question
+from qa.questions.analysis import AnswerType, analyze, check_question
 
 
 @pytest.mark.parametrize(

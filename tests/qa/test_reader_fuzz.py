@@ -13,7 +13,7 @@ from index.store import PassageSettings, build_index
 from qa.assistant import Assistant
 from qa.config import Settings
 from qa.errors import EmptyDocumentError, QuestionError
-from qa.question import check_question
+from qa.questions.analysis import check_question
 from tests.conftest import HashEmbedder
 
 EMBEDDER = HashEmbedder()

@@ -13,10 +13,10 @@ from index.documents import Sentence
 from index.passages import Passage
 from qa.assistant import make_reader
 from qa.config import Settings
-from qa.decoding import best_window_span
 from qa.errors import ConfigError, ModelLoadError
-from qa.extractive import BUNDLED_READER, ExtractiveReader, load_reader
-from qa.reader import Candidate, Reading, SentenceOnlyReader
+from qa.readers.base import Candidate, Reading, SentenceOnlyReader
+from qa.readers.decoding import best_window_span
+from qa.readers.extractive import BUNDLED_READER, ExtractiveReader, load_reader
 from tests.conftest import assistant_over
 
 TEXT = (

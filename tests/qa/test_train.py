@@ -184,7 +184,7 @@ def test_recovered_weights_reproduce_the_int8_export(tiny_qa_model: Path, tmp_pa
 def test_tiny_training_run_learns_saves_resumes_and_exports(tiny_qa_model: Path, tmp_path: Path) -> None:
     from transformers import AutoModelForQuestionAnswering
 
-    from qa.extractive import ExtractiveReader, OnnxQAModel
+    from qa.readers.extractive import ExtractiveReader, OnnxQAModel
     from qa.train.export import export_reader
     from qa.train.trainer import DataSpec, TrainConfig, train
 

@@ -10,7 +10,7 @@ from index.documents import make_document
 from qa.assistant import Assistant
 from qa.config import Settings
 from qa.errors import ModelLoadError
-from qa.extractive import ExtractiveReader
+from qa.readers.extractive import ExtractiveReader
 from tests.conftest import SEED, HashEmbedder
 
 

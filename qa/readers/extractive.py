@@ -31,11 +31,11 @@ import numpy as np
 
 from index.documents import Sentence
 from index.passages import Passage
-from qa.decoding import best_window_span
 from qa.errors import ModelLoadError
-from qa.reader import Candidate, Reading
+from qa.readers.base import Candidate, Reading
+from qa.readers.decoding import best_window_span
 
-BUNDLED_READER = Path(__file__).parent / "models" / "minilm-squad"
+BUNDLED_READER = Path(__file__).resolve().parent.parent / "models" / "minilm-squad"
 SETTINGS_FILE = "settings.json"
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from index.text import UPPER
-from qa.question import AnswerType, analyze
+from qa.questions.analysis import AnswerType, analyze
 
 _PRONOUNS = {
     "he": "{e}",

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from index.documents import Sentence
-from qa.question import AnswerType, analyze
+from qa.questions.analysis import AnswerType, analyze
 
 _REPORTING = r"(?:said|says|told|tells|added|adds|warned|warns|wrote|writes|declared|insisted|continued)"
 # A quote whose speaker is only a pronoun: '..." he told ...' or 'He added: "..."'.

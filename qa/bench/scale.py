@@ -1,4 +1,4 @@
-"""Both stores at scale: ``python -m qa.bench_scale --sizes 10000,100000,500000 [--store URL]``.
+"""Both stores at scale: ``python -m qa.bench.scale --sizes 10000,100000,500000 [--store URL]``.
 
 For each size, the local store (FAISS + bm25s in one folder) and the PostgreSQL store
 (HNSW + BM25 tables) are built from the same documents and asked the same questions:
@@ -38,9 +38,9 @@ from typing import Any
 
 import numpy as np
 
-from qa.bench import PEAK, Row, _anchor_vectors, _median, _p95, print_table, synthetic_vectors, variant
+from qa.bench.suite import PEAK, Row, _anchor_vectors, _median, _p95, print_table, synthetic_vectors, variant
 
-TRAIN = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "train"
+TRAIN = Path(__file__).resolve().parents[3] / "shared" / "data" / "train"
 QUERIES = 200
 
 
@@ -115,7 +115,7 @@ CHILD = (
 import json, sys, time
 import numpy as np
 sys.path.insert(0, sys.argv[1])
-from qa.bench_scale import ask
+from qa.bench.scale import ask
 result = ask(*sys.argv[2:])
 """
     + PEAK
@@ -214,7 +214,7 @@ def _ordinals(passages: Sequence[Any]) -> list[tuple[str, int]]:
 
 def _child(kind: str, where: str, queries_file: Path) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(Path(__file__).resolve().parent.parent), kind, where, str(queries_file)],
+        [sys.executable, "-c", CHILD, str(Path(__file__).resolve().parents[2]), kind, where, str(queries_file)],
         capture_output=True,
         text=True,
         check=True,
@@ -300,7 +300,7 @@ def bench_size(passages: int, url: str, work: Path, anchors: np.ndarray, tokens:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m qa.bench_scale", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m qa.bench.scale", description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000,500000", help="passages per run (comma-separated)")
     parser.add_argument("--store", help="a PostgreSQL server URL (databases scale_N are made there)")
     args = parser.parse_args(argv)

@@ -17,7 +17,7 @@ the speed work and how far from it we are:
   vector of the bundled texts plus Gaussian noise with the covariance of those
   vectors).
 
-Both stores at 10k to 500k passages: ``python -m qa.bench_scale``.
+Both stores at 10k to 500k passages: ``python -m qa.bench.scale``.
 
 The real-text index is cached under ``$QA_HOME/bench`` (building it embeds
 about 35,000 sentences: several minutes on two cores).
@@ -175,7 +175,7 @@ def bench_warm(runs: int, home: str, baseline_reader: str | None = None) -> list
 def _against_baseline(assistant: Any, folder: str, questions: Sequence[str], runs: int) -> list[Row]:
     """Warm `answer()` with the shipped reader and with another reader folder, same index, runs alternating."""
     from qa.assistant import Assistant
-    from qa.extractive import load_reader
+    from qa.readers.extractive import load_reader
 
     other = Assistant(assistant.index, assistant.embedder, reader=load_reader(folder), settings=assistant.settings)
     ours: list[float] = []
@@ -262,7 +262,7 @@ def bench_squad_article(runs: int, path: Path = SQUAD_DEV, questions: int = 60) 
     if not path.is_file():
         return [Row("warm `answer()` p50, SQuAD article", f"skipped: {path} not found")]
     from qa.assistant import Assistant
-    from qa.datasets import load_test_set
+    from qa.evaluation.datasets import load_test_set
 
     corpus = load_test_set(path)[0]
     assistant = Assistant.from_documents(corpus.load(), settings=Settings.from_env())
@@ -292,7 +292,7 @@ def bench_haystack(runs: int, hf_model: str | None) -> list[Row]:
     except ImportError:
         return [Row("reader vs Haystack TransformersExtractiveReader", "skipped: pip install transformers-haystack")]
     from qa.assistant import Assistant
-    from qa.metrics import best_over_golds
+    from qa.evaluation.metrics import best_over_golds
 
     rows_in = [json.loads(line) for line in QUESTIONS.open(encoding="utf-8") if line.strip()]
     assistant = Assistant.from_paths(settings=Settings.from_env())

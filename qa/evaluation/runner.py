@@ -24,10 +24,10 @@ from index.embedder import Embedder, load_embedder
 from index.passages import Passage
 from qa.assistant import Assistant, Trace, make_reader
 from qa.config import Settings
-from qa.datasets import EvalCorpus, EvalQuestion, load_test_set
 from qa.errors import ConfigError, TestSetError
-from qa.metrics import best_over_golds, percentile, supports
-from qa.reader import Reader
+from qa.evaluation.datasets import EvalCorpus, EvalQuestion, load_test_set
+from qa.evaluation.metrics import best_over_golds, percentile, supports
+from qa.readers.base import Reader
 from qa.result import Citation
 from qa.retriever import Retrieval, ScoredPassage
 
@@ -383,7 +383,7 @@ def markdown_report(report: Report) -> str:
 
 def write_outputs(report: Report, out_dir: str | Path) -> list[Path]:
     """Write results.jsonl, metrics.json, report.md and plot.png into ``out_dir``."""
-    from qa.plots import CurvePoint, plot_report
+    from qa.evaluation.plots import CurvePoint, plot_report
 
     out = Path(out_dir).expanduser()
     out.mkdir(parents=True, exist_ok=True)
