@@ -1,6 +1,6 @@
 """The FAISS index over passage vectors: which kind, how it is built, how it is opened.
 
-Measured on this project's 2-core machine (``python -m qa.bench``, README
+Measured on this project's 2-core machine (``python -m qa.bench``, docs/performance.md
 "Speed and scale"): exact search (flat inner product) costs about 0.06 ms per
 thousand passages, so it stays under about 3 ms up to ``FLAT_MAX_PASSAGES``.
 Above that ``auto`` builds an inverted-file index (IVF, flat codes, about

@@ -1,8 +1,8 @@
 """Answer questions from documents and cite the exact supporting sentence.
 
     >>> from qa import answer
-    >>> answer("Where did Khamenei speak?").text
-    'Qom'
+    >>> answer("How many missiles did Iran fire?").text
+    'more than a dozen'
 
 Heavy modules (torch, FAISS) load on first use, so ``import qa`` and
 ``qa --help`` stay fast.

@@ -7,6 +7,7 @@ message says what to do), 2 bad usage, 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import logging
 import os
@@ -348,11 +349,29 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+SHORT_USAGE = """\
+qa: answers from your documents, citing the exact sentence.
+
+  qa ask "What did Rouhani say?"       ask the bundled article (or --index-dir DIR after qa index)
+  qa serve [PATH...]                   the chat in your browser, on the bundled article or your files
+
+More: qa index, qa eval, qa --help, qa COMMAND --help; docs/cli.md lists every option.
+"""
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("qa-assistant")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="qa",
         description="Ask questions about documents; get a short answer and the exact sentence it came from.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def store_option(p: argparse.ArgumentParser) -> None:
@@ -516,6 +535,9 @@ class _VisibleFormatter(logging.Formatter):
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):
+        print(SHORT_USAGE, end="")  # a newcomer's first try: the two commands, not argparse's error
+        return 0
     args = parser.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     # The library only logs; the command line shows warnings (a rebuilt index, a re-read encoding).

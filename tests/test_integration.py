@@ -57,7 +57,7 @@ def citation_figures(assistant: Assistant, rows: list[dict]) -> tuple[float, flo
 
 
 def test_seed_test_set_citations_and_abstentions(seed_assistant: Assistant) -> None:
-    # Regression guards at the trained reader's measured level (README, Results): with abstention
+    # Regression guards at the trained reader's measured level (docs/reader.md, Results): with abstention
     # off it cites a gold sentence for 0.825 of answerable questions; at its own threshold (chosen
     # for people's own documents, not SQuAD 2.0's traps) it abstains on 10 of the 12 unanswerable ones.
     cited, _ = citation_figures(answering(seed_assistant), QUESTIONS)
@@ -205,7 +205,7 @@ def test_cli_names_the_bad_file(tmp_path: Path) -> None:
 
 
 def test_questions_run_with_one_blas_thread_and_trace_times_the_reader(seed_assistant: Assistant) -> None:
-    """Idle two-thread BLAS workers spin and slow the reader (README, Speed): every question path limits them."""
+    """Idle two-thread BLAS workers spin and slow the reader (docs/performance.md): every question path limits them."""
     from threadpoolctl import threadpool_info
 
     from index.documents import Sentence
