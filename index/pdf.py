@@ -169,6 +169,27 @@ def _active_content(data: bytes) -> bool:
     return False
 
 
+def _characters(text: str, textpage: Any) -> list[tuple[str, Box]]:
+    """PDFium's characters with their boxes, a character outside the BMP as one (PDFium gives its two
+    UTF-16 halves as two characters; apart, UTF-8 cannot encode them) and a lone half as U+FFFD."""
+    out: list[tuple[str, Box]] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        box: Box = tuple(textpage.get_charbox(i))  # type: ignore[assignment]
+        if "\ud800" <= char <= "\udbff" and i + 1 < len(text) and "\udc00" <= text[i + 1] <= "\udfff":
+            low = text[i + 1]
+            char = chr(0x10000 + ((ord(char) - 0xD800) << 10) + (ord(low) - 0xDC00))
+            other = tuple(textpage.get_charbox(i + 1))
+            box = (min(box[0], other[0]), min(box[1], other[1]), max(box[2], other[2]), max(box[3], other[3]))
+            i += 1
+        elif "\ud800" <= char <= "\udfff":
+            char = "\ufffd"
+        out.append((char, box))
+        i += 1
+    return out
+
+
 def _page_lines(page: Any, number: int, height: float) -> list[_Line]:
     """The page's text lines in content order, each character with its box."""
     textpage = page.get_textpage()
@@ -181,13 +202,13 @@ def _page_lines(page: Any, number: int, height: float) -> list[_Line]:
             text = "".join(chr(raw.FPDFText_GetUnicode(textpage.raw, i)) for i in range(count))
         lines: list[_Line] = []
         current: list[tuple[str, Box]] = []
-        for i, char in enumerate(text):
+        for char, box in _characters(text, textpage):
             if char in "\r\n":
                 if current:
                     lines.append(_Line(current, number, height))
                 current = []
                 continue
-            current.append((char, tuple(textpage.get_charbox(i))))  # type: ignore[arg-type]
+            current.append((char, box))
             if char in HYPHEN_BREAKS:  # PDFium joins a hyphenated line to the next; keep them apart
                 lines.append(_Line(current, number, height))
                 current = []

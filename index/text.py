@@ -22,6 +22,18 @@ UPPER = "A-ZÀ-ÖØ-Þ"  # capitals of Latin-1; Latin Extended-A interleaves cas
 LOWER = "a-zß-öø-ÿĀ-ſ"
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def well_formed(text: str) -> str:
+    """Lone UTF-16 surrogates as U+FFFD, one for one, so offsets stay.
+
+    No decoded file holds them, but text assembled from UTF-16 code units (PDFium's characters,
+    an API caller's string) can, and UTF-8 cannot encode them: hashing, JSON and the tokenizer fail.
+    """
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def words(text: str) -> list[str]:
     """Split text into word tokens, keeping dotted acronyms ("U.S.") whole."""
     return _WORD.findall(text)

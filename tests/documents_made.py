@@ -60,3 +60,35 @@ def word_file(path: Path, blocks: list[tuple[str, object]]) -> Path:
                     table.cell(r, c).text = cell
     document.save(str(path))
     return path
+
+
+def mapped_pdf(path: Path, before: str, characters: list[str], after: str) -> Path:
+    """A one-page PDF whose text is ``before + characters + after``, the ``characters`` drawn as byte
+    codes 1, 2, ... that the font's ToUnicode map turns into any characters, outside the BMP included
+    (written as UTF-16 pairs, as PDF requires). Helvetica draws the codes; no font file is needed."""
+    assert all(32 <= ord(c) < 127 and c not in "()\\" for c in before + after)
+    entries = "".join(
+        f"<{i + 1:02X}> <{c.encode('utf-16-be', 'surrogatepass').hex().upper()}>\n" for i, c in enumerate(characters)
+    )
+    cmap = (
+        "/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
+        "/CMapName /Mapped def /CMapType 2 def\n1 begincodespacerange\n<00> <FF>\nendcodespacerange\n"
+        f"{len(characters)} beginbfchar\n{entries}endbfchar\n"
+        "endcmap CMapName currentdict /CMap defineresource pop end end\n"
+    )
+    codes = "".join(f"\\{i + 1:03o}" for i in range(len(characters)))
+    content = f"BT /F1 12 Tf 20 100 Td ({before}{codes}{after}) Tj ET"
+    # Codes the map does not name fall back to the font's own encoding (ASCII here).
+    body = (
+        "%PDF-1.4\n"
+        "1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+        "2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+        "3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 600 200] /Contents 5 0 R "
+        "/Resources << /Font << /F1 6 0 R >> >> >> endobj\n"
+        f"5 0 obj << /Length {len(content)} >> stream\n{content}\nendstream endobj\n"
+        "6 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 7 0 R >> endobj\n"
+        f"7 0 obj << /Length {len(cmap)} >> stream\n{cmap}endstream endobj\n"
+        "trailer << /Root 1 0 R >>\n%%EOF\n"
+    )
+    path.write_bytes(body.encode("latin-1"))
+    return path

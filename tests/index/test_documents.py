@@ -112,3 +112,13 @@ def test_directory_expands_sorted_and_skips_hidden(tmp_path: Path) -> None:
     (tmp_path / ".hidden" / "c.txt").write_text("Hidden.", encoding="utf-8")
     assert [p.name for p in expand_paths([tmp_path])] == ["a.txt", "b.md"]
     assert [d.name for d in load_documents([tmp_path, tmp_path / "a.txt"])] == ["a.txt", "b.md"]
+
+
+@pytest.mark.parametrize("half", ["\ud800", "\udbff", "\udc00", "\udfff"])
+def test_lone_utf16_halves_from_an_api_caller_become_replacement_characters_in_place(half: str) -> None:
+    from index.documents import make_document
+
+    text = f"Bad {half} here. Fine text."
+    document = make_document("x.txt", text)
+    assert document.text == text.replace(half, "\ufffd") and len(document.text) == len(text)
+    assert document.sha256 and [s.text for s in document.sentences] == ["Bad \ufffd here.", "Fine text."]

@@ -141,3 +141,57 @@ def test_too_many_pages_is_refused_before_reading_them(tmp_path: Path, monkeypat
 def test_a_plain_pdf_still_reads(tmp_path: Path) -> None:
     path = raw_pdf(tmp_path / "plain.pdf", "")
     assert load_document(path).text == "Hello there."
+
+
+# Characters outside the Basic Multilingual Plane: PDFium gives each as two UTF-16 halves.
+OUTSIDE_BMP = {
+    "emoji (plane 1)": ["\U0001f600", "\U0001f9ea"],
+    "mathematical letters (plane 1)": ["\U0001d400", "\U0001d7d8"],
+    "CJK extension B (plane 2)": ["\U00020000", "\U0002a6d6"],
+    "tags (plane 14)": ["\U000e0041"],
+    "private use (plane 15)": ["\U000f0000"],
+    "private use (plane 16)": ["\U0010fffd"],
+}
+
+
+@pytest.mark.parametrize("characters", OUTSIDE_BMP.values(), ids=OUTSIDE_BMP.keys())
+def test_characters_outside_the_bmp_read_as_themselves_with_boxes(tmp_path: Path, characters: list[str]) -> None:
+    from tests.documents_made import mapped_pdf
+
+    path = mapped_pdf(tmp_path / "symbols.pdf", "The symbol ", characters, " means ten. Alice found it.")
+    text, layout = extract_pdf(path.read_bytes())
+    assert text == "The symbol " + "".join(characters) + " means ten. Alice found it."
+    start = len("The symbol ")
+    for i in range(start, start + len(characters)):  # one character, one box, on page 1
+        assert list(layout.boxes_of(i, i + 1)) == [1]
+    document = load_document(path)
+    assert document.text.encode("utf-8")  # hashing, JSON and the tokenizer need well-formed text
+    assert [s.text for s in document.sentences][0] == text[: text.index("ten.") + 4]
+
+
+def test_a_lone_utf16_half_in_a_pdf_becomes_a_replacement_character(tmp_path: Path) -> None:
+    from tests.documents_made import mapped_pdf
+
+    path = mapped_pdf(tmp_path / "half.pdf", "A broken ", ["\ud83d"], " sign stays. Bob saw it.")
+    text, _ = extract_pdf(path.read_bytes())
+    assert text == "A broken \ufffd sign stays. Bob saw it."
+
+
+def test_a_folder_with_such_a_pdf_indexes_every_file_and_answers_from_it(tmp_path: Path) -> None:
+    import json
+
+    from qa.assistant import Assistant
+    from tests.conftest import HashEmbedder
+    from tests.documents_made import mapped_pdf
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    mapped_pdf(folder / "symbols.pdf", "The symbol ", ["\U0001f600", "\U0002a6d6"], " means ten. Alice found it.")
+    (folder / "notes.txt").write_text("The harbour opened in 1998. It has forty berths.\n", encoding="utf-8")
+    assistant = Assistant.from_paths([folder], index_dir=tmp_path / "index", embedder=HashEmbedder())
+    assert sorted(Path(d.path).name for d in assistant.documents) == ["notes.txt", "symbols.pdf"]
+    found = assistant.answer("What does the symbol mean?")
+    json.dumps(found.to_dict(), ensure_ascii=False).encode("utf-8")
+    shown = found.citation or found.closest
+    assert shown is not None and shown.document.endswith("symbols.pdf")
+    assert "\U0001f600\U0002a6d6" in shown.sentence
