@@ -170,6 +170,10 @@ class ExtractiveReader:
         self.threshold = settings.threshold
         self._tokenizer = tokenizer
         self._tokenizer.no_padding()
+        # A copy that never truncates measures the question alone: with only_second truncation on, a
+        # single sequence over max_length (300 CJK characters, 300 "?") raises "Truncation error".
+        self._question_tokenizer = type(tokenizer).from_str(tokenizer.to_str())
+        self._question_tokenizer.no_truncation()
         self._tokenizer.enable_truncation(settings.max_length, stride=settings.stride, strategy="only_second")
         self._pad_id = tokenizer.token_to_id("[PAD]") or 0
         self._lock = threading.Lock()  # a shared Rust tokenizer can raise "Already borrowed"
@@ -225,7 +229,7 @@ class ExtractiveReader:
         return cls(TorchQAModel(model), tokenizer, ReaderSettings(threshold=threshold), name=f"transformers:{model}")
 
     def _question(self, question: str) -> str:
-        encoded = self._tokenizer.encode(question, add_special_tokens=False)
+        encoded = self._question_tokenizer.encode(question, add_special_tokens=False)
         limit = self.settings.max_question_tokens
         if len(encoded.ids) <= limit:
             return question

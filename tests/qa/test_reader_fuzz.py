@@ -54,3 +54,32 @@ def test_reader_never_returns_text_that_is_not_in_the_source(text: str, question
     # The citations are exactly the sentences the span touches, in order.
     assert all(c.start < answer.offset.end and answer.offset.start < c.end for c in answer.citations)
     assert [c.start for c in answer.citations] == sorted(c.start for c in answer.citations)
+
+
+# Each of these is one or more reader tokens per character, so a question under the 500-character
+# limit can hold far more tokens than the reader's 256-token window.
+DENSE = {
+    "CJK": "中",
+    "question marks": "?",
+    "emoji": "😀",
+    "Arabic letters": "ب ",
+    "Devanagari": "क",
+    "digits": "7 ",
+    "mathematical letters": "𝐀",
+    "Hangul": "한",
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(sorted(DENSE)), st.integers(min_value=130, max_value=499), st.booleans())
+def test_a_question_over_the_readers_token_budget_is_answered_or_refused_never_a_crash(
+    kind: str, length: int, with_words: bool
+) -> None:
+    prefix = "Who opened the bakery? " if with_words else ""
+    question = (prefix + DENSE[kind] * length)[:499]
+    assistant = Assistant.from_documents(
+        [make_document("doc.txt", "Alice opened the bakery in 1998. It sells bread.")], embedder=EMBEDDER
+    )
+    result = assistant.answer(question)  # no "Truncation error"
+    if result.text is not None:
+        assert result.citation is not None and result.text in result.citation.sentence
