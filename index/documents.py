@@ -31,7 +31,7 @@ from index.errors import (
 )
 from index.pdf import extract_pdf, page_at
 from index.sentences import blocks, split_sentences
-from index.text import well_formed
+from index.text import storable
 
 logger = logging.getLogger(__name__)
 
@@ -239,7 +239,7 @@ def make_document(
     Raises:
         EmptyDocumentError: No sentence is left after boilerplate removal.
     """
-    text = well_formed(text)
+    text = storable(text)
     regions = _markdown_content_spans(text) if markdown else blocks(text)
     sentences: list[Sentence] = []
     paragraph = 0

@@ -122,9 +122,52 @@ CREATE INDEX IF NOT EXISTS qa_postings_passage ON qa_postings (passage_id);
 _HNSW = "CREATE INDEX IF NOT EXISTS qa_passages_embedding ON qa_passages USING hnsw (embedding vector_cosine_ops)"
 
 
-def redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+# key=value connection strings and URL query parameters: password=secret, password = 'se cret', ?password=x
+_PASSWORD_SETTING = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*)", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """``text`` (a URL, a key=value DSN, or a message holding one) with every password as ``***``.
+
+    In a URL the password runs from the first ``:`` after the user name to the *last* ``@`` of the
+    authority, so a password holding ``@``, ``:``, ``/`` or ``?`` is masked whole.
+    """
+    scheme = re.search(r"postgres(?:ql)?://", text)
+    if scheme:
+        head, rest = text[: scheme.end()], text[scheme.end() :]
+        before_query = rest.split("?", 1)[0]
+        at = before_query.rfind("@") if "@" in before_query else rest.rfind("@")
+        if at > 0 and ":" in rest[:at]:
+            user = rest[: rest.index(":")]
+            rest = f"{user}:***{rest[at:]}"
+        text = head + rest
+    return _PASSWORD_SETTING.sub(r"\1***", text)
+
+
+def _passwords(dsn: str) -> list[str]:
+    """The password(s) in a DSN, and their pieces between URL delimiters, longest first.
+
+    libpq ends a URL's user info at its *first* ``@``, so with ``p@ss@word`` it reads the host as
+    ``ss@word@host`` and its error quotes that: the pieces are what such a message can show.
+    """
+    found: list[str] = [m.group(2).strip("'") for m in _PASSWORD_SETTING.finditer(dsn)]
+    scheme = re.search(r"postgres(?:ql)?://", dsn)
+    if scheme:
+        rest = dsn[scheme.end() :]
+        before_query = rest.split("?", 1)[0]
+        at = before_query.rfind("@") if "@" in before_query else rest.rfind("@")
+        if at > 0 and ":" in rest[:at]:
+            found.append(rest[rest.index(":") + 1 : at])
+    pieces = {piece for secret in found for piece in [secret, *re.split(r"[@:/?#&=]", secret)] if len(piece) >= 3}
+    return sorted(pieces, key=len, reverse=True)
+
+
+def redact_message(message: str, dsn: str) -> str:
+    """A driver's message about ``dsn`` with its password masked, whole or in pieces."""
+    message = redact(message)
+    for secret in _passwords(dsn):
+        message = message.replace(secret, "***")
+    return message
 
 
 @dataclass(frozen=True)
@@ -389,10 +432,36 @@ class PgStore:
         register_vector(connection)
 
     def _unreachable(self, exc: BaseException) -> StoreUnavailableError:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return StoreUnavailableError(
-            f"cannot connect to {redact(self.url)} ({reason}); check the URL and that the server is running"
+            f"cannot connect to {redact(self.url)} ({self._reason(exc)}); check the URL and that the server is running"
         )
+
+    def _reason(self, exc: BaseException) -> str:
+        """The driver's first line, passwords masked."""
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return redact_message(first, self.url)
+
+    @contextmanager
+    def _refusing(self, action: str) -> Iterator[None]:
+        """Any other driver error as one line that says what to do, with no password in it."""
+        psycopg = self._modules()
+        try:
+            yield
+        except psycopg.Error as exc:
+            if isinstance(exc, psycopg.OperationalError) and not getattr(exc, "sqlstate", None):
+                raise self._unreachable(exc) from None  # no SQLSTATE: the connection itself failed
+            reason = self._reason(exc)
+            where = redact(self.url)
+            if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+                message = (
+                    f"the role connecting to {where} may not {action} ({reason}); grant it the privileges "
+                    "docs/postgres.md lists, or connect as a role that has them"
+                )
+            elif isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
+                message = f"{where} is read-only ({reason}); to {action}, connect to a writable primary server"
+            else:
+                message = f"could not {action} at {where} ({reason}); see the server's log"
+            raise StoreUnavailableError(message) from None
 
     def _connect(self) -> Any:
         psycopg = self._modules()
@@ -444,7 +513,7 @@ class PgStore:
             ModelMismatchError: The store was built with another embedding model.
         """
         settings = settings or PassageSettings()
-        with self._connect() as connection:
+        with self._refusing("write the index"), self._connect() as connection:
             with connection.transaction():
                 connection.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK,))
                 # CREATE ... IF NOT EXISTS still needs CREATE on the schema: a role that only writes rows
@@ -547,7 +616,7 @@ class PgStore:
         Raises:
             StoreUnavailableError: The server cannot be reached or lacks pgvector.
         """
-        with self._connect() as connection:
+        with self._refusing("read the index"), self._connect() as connection:
             if not _exists(connection, "qa_postings_passage") or not _has_stamps(connection):
                 return False
             row = connection.execute("SELECT schema_version, model, passage_settings FROM qa_store").fetchone()
@@ -681,16 +750,12 @@ class PgStore:
             StoreUnavailableError: As for :meth:`sync`; also when the store is empty.
             ModelMismatchError: ``model`` is given and differs from the store's.
         """
-        psycopg = self._modules()
-        try:
-            with self._connection_pool().connection(timeout=30) as connection:
-                with connection.transaction():
-                    connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    row = self._info(connection)
-                    self._check(row, model, None)
-                    yield Snapshot(connection, row)
-        except psycopg.OperationalError as exc:
-            raise self._unreachable(exc) from None
+        with self._refusing("read the index"), self._connection_pool().connection(timeout=30) as connection:
+            with connection.transaction():
+                connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                row = self._info(connection)
+                self._check(row, model, None)
+                yield Snapshot(connection, row)
 
     def _info(self, connection: Any) -> tuple[Any, ...]:
         exists = connection.execute("SELECT to_regclass('qa_store')").fetchone()[0]

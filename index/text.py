@@ -22,16 +22,18 @@ UPPER = "A-ZÀ-ÖØ-Þ"  # capitals of Latin-1; Latin Extended-A interleaves cas
 LOWER = "a-zß-öø-ÿĀ-ſ"
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-def well_formed(text: str) -> str:
-    """Lone UTF-16 surrogates as U+FFFD, one for one, so offsets stay.
+def storable(text: str) -> str:
+    """Lone UTF-16 surrogates and U+0000 as U+FFFD, one for one, so offsets stay.
 
-    No decoded file holds them, but text assembled from UTF-16 code units (PDFium's characters,
-    an API caller's string) can, and UTF-8 cannot encode them: hashing, JSON and the tokenizer fail.
+    No decoded file holds surrogates, but text assembled from UTF-16 code units (PDFium's
+    characters, an API caller's string) can, and UTF-8 cannot encode them: hashing, JSON and the
+    tokenizer fail. U+0000 (a UTF-16 file can hold it) is text PostgreSQL cannot store; both
+    stores get the same replacement, so they keep giving the same answers.
     """
-    return _SURROGATE.sub("\ufffd", text)
+    return _UNSTORABLE.sub("\ufffd", text)
 
 
 def words(text: str) -> list[str]:

@@ -98,9 +98,37 @@ def test_empty_store_another_schema_and_another_model_are_refused(pg_url: str, t
         store.load()
 
 
-def test_redact_hides_the_password() -> None:
-    assert redact("postgresql://user:pa:ss@host/db") == "postgresql://user:***@host/db"
+# Every form libpq takes a password in; each secret holds characters that end a naive pattern.
+SECRET_FORMS = {
+    "url": "postgresql://qa:S3cret@127.0.0.1:1/x",
+    "url with : and /": "postgresql://qa:pa:ss/S3cret@127.0.0.1:1/x",
+    "url with @": "postgresql://qa:p@ss@S3cret@127.0.0.1:1/x",
+    "url with ?": "postgres://qa:pa?S3cret@127.0.0.1:1/x?sslmode=disable",
+    "url query": "postgresql://qa@127.0.0.1:1/x?sslmode=disable&password=S3cret",
+    "url query, upper case": "postgresql://127.0.0.1:1/x?PASSWORD=S3cret",
+    "key=value": "host=127.0.0.1 port=1 user=qa password=S3cret dbname=x",
+    "key = 'quoted value'": "host=127.0.0.1 port=1 password = 'S3 cr\\'et' dbname=x",
+}
+
+
+@pytest.mark.parametrize("dsn", SECRET_FORMS.values(), ids=SECRET_FORMS.keys())
+def test_redact_hides_the_password_in_every_form(dsn: str) -> None:
+    shown = redact(dsn)
+    assert "S3" not in shown and "***" in shown
+    assert "127.0.0.1" in shown or "127.0.0.1" not in dsn.split("@")[-1]
+
+
+@pytest.mark.parametrize("dsn", SECRET_FORMS.values(), ids=SECRET_FORMS.keys())
+def test_a_connection_error_never_shows_the_password(dsn: str) -> None:
+    with pytest.raises(StoreUnavailableError) as caught:
+        PgStore(dsn).load()
+    assert "S3" not in str(caught.value) and "cannot connect" in str(caught.value)
+    assert "S3" not in repr(PgStore(dsn))
+
+
+def test_redact_leaves_urls_without_a_password_alone() -> None:
     assert redact("postgresql:///db?host=/tmp") == "postgresql:///db?host=/tmp"
+    assert redact("postgresql://qa@db.example/x") == "postgresql://qa@db.example/x"
 
 
 def test_cli_index_then_ask_through_the_store(pg_url: str, tmp_path: Path, seed_assistant: Assistant) -> None:
@@ -234,3 +262,74 @@ def test_the_chat_shows_a_document_as_it_was_when_the_question_was_answered(pg_u
     [shown] = trace.cited_documents()
     assert shown.text[citation.start : citation.end] == citation.sentence
     assistant.close()
+
+
+def _role(pg_url: str, prefix: str, grants: list[str]) -> str:
+    role = prefix + pg_url.split("/")[3].split("?")[0]
+    with psycopg.connect(pg_url, autocommit=True) as connection:
+        connection.execute(f"DROP ROLE IF EXISTS {role}")
+        connection.execute(f"CREATE ROLE {role} LOGIN")
+        for grant in grants:
+            connection.execute(grant.format(role=role))
+    return role
+
+
+def _drop_role(pg_url: str, role: str) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as connection:
+        connection.execute(f"DROP OWNED BY {role}")
+        connection.execute(f"DROP ROLE {role}")
+
+
+@pytest.mark.parametrize(
+    "grants, action",
+    [
+        (["GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"], "index"),  # a read-only role writes
+        ([], "index"),  # no privilege at all
+        (["REVOKE CREATE ON SCHEMA public FROM PUBLIC"], "index into an empty database"),
+        (["GRANT INSERT ON ALL TABLES IN SCHEMA public TO {role}"], "ask"),  # may write, may not read
+        ([], "ask"),
+    ],
+    ids=["read-only-indexes", "nothing-indexes", "no-create-indexes-fresh", "insert-only-asks", "nothing-asks"],
+)
+def test_a_role_without_the_privileges_gets_one_line_through_the_cli(
+    pg_url: str, tmp_path: Path, grants: list[str], action: str
+) -> None:
+    from tests.conftest import run_cli
+
+    doc = tmp_path / "town.txt"
+    doc.write_text("Town 1 has a bridge. Mayor Lind opened it in May.\n", encoding="utf-8")
+    if action != "index into an empty database":
+        model = HashEmbedder(dimension=384, name="sentence-transformers/all-MiniLM-L6-v2")
+        PgStore(pg_url).sync(read_sources([doc]), model)
+    else:  # pgvector is there (a superuser enabled it); the role may not create the qa_* tables
+        with psycopg.connect(pg_url, autocommit=True) as connection:
+            connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    role = _role(pg_url, "r_", grants)
+    url = pg_url.replace("postgresql://postgres:", f"postgresql://{role}:S3cret", 1)
+    try:
+        if action == "ask":
+            done = run_cli("ask", "Who opened the bridge?", "--store", url, home=tmp_path / "home")
+        else:
+            (tmp_path / "more.txt").write_text("Town 2 has a ferry. It sails at noon.\n", encoding="utf-8")
+            done = run_cli("index", str(doc), str(tmp_path / "more.txt"), "--store", url, home=tmp_path / "home")
+        assert done.returncode == 1, done.stdout + done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("qa: error: "), done.stderr
+        assert "Traceback" not in done.stderr and "S3cret" not in done.stderr
+        assert "may not" in lines[0] and ("grant" in lines[0] or "connect" in lines[0]), lines[0]
+    finally:
+        _drop_role(pg_url, role)
+        with psycopg.connect(pg_url, autocommit=True) as connection:
+            connection.execute("GRANT CREATE ON SCHEMA public TO PUBLIC")
+
+
+def test_a_document_holding_u0000_gives_the_same_text_in_both_stores(pg_url: str, tmp_path: Path) -> None:
+    """PostgreSQL text cannot hold U+0000; a UTF-16 file can. Both stores read it as U+FFFD, in place."""
+    for name, nul in [("one.txt", "\x00"), ("many.txt", "\x00" * 3)]:
+        (tmp_path / name).write_text(f"\ufeffThe code is A{nul}B. Mayor Lind wrote it.\n", encoding="utf-16-le")
+    sources = read_sources([tmp_path])
+    PgStore(pg_url).sync(sources, HashEmbedder())
+    stored = {d.path: d.text for d in PgStore(pg_url).load().documents}
+    local = Assistant.from_paths(tmp_path, index_dir=tmp_path.parent / "idx", embedder=HashEmbedder())
+    assert stored == {d.path: d.text for d in local.documents}
+    assert all("\x00" not in text and "\ufffd" in text for text in stored.values())
