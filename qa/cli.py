@@ -212,7 +212,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # SIGTERM (systemd, docker stop, kill) ends the chat like Ctrl-C: uploads and their index go.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        launch(app, host=args.host, port=args.port)
+        launch(app, host=args.host, port=args.port, allowed_hosts=args.allowed_host)
     finally:
         app.close()
     return 0
@@ -445,6 +445,14 @@ def build_parser() -> argparse.ArgumentParser:
     p_serve.add_argument("paths", nargs="*", metavar="PATH", help="documents to chat about")
     p_serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     p_serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p_serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name the chat may be opened under, besides IP addresses and localhost (repeatable); "
+        "any other Host is refused (DNS rebinding)",
+    )
     p_serve.add_argument("--model", help="embedding model name or path (default: bundled all-MiniLM-L6-v2)")
     p_serve.add_argument("--reader", help=READER_HELP)
     p_serve.add_argument("--threshold", type=float, help=THRESHOLD_HELP)

@@ -313,8 +313,19 @@ def create_app(
     return ChatApp(assistant, base_paths=base, upload_dir=upload_dir)
 
 
-def launch(app: ChatApp, *, host: str = "127.0.0.1", port: int | None = None, block: bool = True):  # type: ignore[no-untyped-def]
-    """Launch with the hardening from RELIABILITY.md; returns the Blocks when not blocking."""
+def launch(  # type: ignore[no-untyped-def]
+    app: ChatApp,
+    *,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    block: bool = True,
+    allowed_hosts: Sequence[str] = (),
+):
+    """Launch with the hardening from RELIABILITY.md; returns the Blocks when not blocking.
+
+    ``allowed_hosts``: names besides IP addresses and localhost that the chat answers under
+    (a request with any other ``Host`` is refused: DNS rebinding). ``host`` counts when it is a name.
+    """
     from starlette.middleware import Middleware
 
     demo = build_ui(app)
@@ -333,7 +344,7 @@ def launch(app: ChatApp, *, host: str = "127.0.0.1", port: int | None = None, bl
         allowed_paths=[],
         blocked_paths=blocked,
         # Refuses state-changing requests from other origins before any route runs (uploads included).
-        app_kwargs={"middleware": [Middleware(SameOriginMiddleware)]},
+        app_kwargs={"middleware": [Middleware(SameOriginMiddleware, allowed_hosts=[host, *allowed_hosts])]},
         enable_monitoring=False,
         ssr_mode=False,
         mcp_server=False,

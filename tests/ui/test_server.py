@@ -79,6 +79,34 @@ def test_cross_origin_uploads_are_refused_and_nothing_is_written(server, origin:
     assert _stored_with(token) == []  # not only a header: no file reached the disk
 
 
+REBOUND = ["evil.example", "localhost.evil.example", "127.0.0.1.nip.io", "attacker.localhost", "xn--80ak6aa92e.com"]
+
+
+@pytest.mark.parametrize("name", REBOUND)
+def test_a_rebound_host_name_is_refused_for_reads_and_writes(server, name: str) -> None:  # type: ignore[no-untyped-def]
+    """DNS rebinding: the attacker's name resolves to 127.0.0.1, and its Origin matches its Host."""
+    url, _ = server
+    port = httpx.URL(url).port
+    rebound = {"Host": f"{name}:{port}", "Origin": f"http://{name}:{port}"}
+    token = secrets.token_hex(16).encode()
+    upload = httpx.post(
+        url + "/gradio_api/upload", files={"files": ("a.txt", token, "text/plain")}, headers=rebound
+    )
+    assert upload.status_code == 403 and "unknown Host" in upload.text
+    assert _stored_with(token) == []
+    for path in ("/", "/gradio_api/info", "/config"):
+        assert httpx.get(url + path, headers=rebound).status_code == 403, path
+    asked = httpx.post(url + "/gradio_api/call/answer", json={"data": ["what did Rouhani say"]}, headers=rebound)
+    assert asked.status_code == 403
+
+
+def test_the_chat_still_answers_under_its_ip_address_and_localhost(server) -> None:  # type: ignore[no-untyped-def]
+    url, _ = server
+    port = httpx.URL(url).port
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST.:{port}"):
+        assert httpx.get(url + "/gradio_api/info", headers={"Host": host}).status_code == 200, host
+
+
 def test_same_origin_and_non_browser_uploads_still_work(server) -> None:  # type: ignore[no-untyped-def]
     url, _ = server
     for headers in ({"Origin": url}, {}):
