@@ -219,9 +219,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from qa.evaluation.runner import evaluate, summary_table, write_outputs
+    from qa.evaluation.runner import evaluate, prepare_output_dir, summary_table, write_outputs
 
     _quiet_libraries()
+    if args.out:
+        prepare_output_dir(args.out)  # before the evaluation, not after minutes of it
     report = evaluate(
         args.file,
         corpus=args.corpus or None,

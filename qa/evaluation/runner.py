@@ -381,13 +381,49 @@ def markdown_report(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
+OUTPUTS = ("results.jsonl", "metrics.json", "report.md", "plot.png")
+MARKER = ".qa-eval"  # names the files qa eval wrote here, so a later run may replace them and nothing else
+
+
+def prepare_output_dir(out_dir: str | Path) -> Path:
+    """Check, before any work, that ``out_dir`` can take the outputs without overwriting anyone's file.
+
+    It may be new, or a folder where no output name is taken by a file ``qa eval`` did not write.
+
+    Raises:
+        ConfigError: It is a file, it cannot be made or written, or it holds a file of the same name
+            that ``qa eval`` did not write.
+    """
+    out = Path(out_dir).expanduser()
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; give a folder (new, or one qa eval wrote before)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        ours = set(json.loads((out / MARKER).read_text(encoding="utf-8"))) if (out / MARKER).is_file() else set()
+    except (OSError, ValueError, TypeError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise ConfigError(f"cannot use --out {out} ({reason}); choose a folder you can write") from None
+    taken = sorted(name for name in OUTPUTS if (out / name).exists() and name not in ours)
+    if taken:
+        raise ConfigError(
+            f"--out {out} already holds {', '.join(taken)}, which qa eval did not write; "
+            "choose a new or empty folder so nothing of yours is overwritten"
+        )
+    try:
+        (out / MARKER).write_text(json.dumps(list(OUTPUTS)) + "\n", encoding="utf-8")
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise ConfigError(f"cannot write into --out {out} ({reason}); choose a folder you can write") from None
+    return out
+
+
 def write_outputs(report: Report, out_dir: str | Path) -> list[Path]:
-    """Write results.jsonl, metrics.json, report.md and plot.png into ``out_dir``."""
+    """Write results.jsonl, metrics.json, report.md and plot.png into ``out_dir`` (see
+    :func:`prepare_output_dir`: a file of the same name that qa eval did not write is never replaced)."""
     from qa.evaluation.plots import CurvePoint, plot_report
 
-    out = Path(out_dir).expanduser()
-    out.mkdir(parents=True, exist_ok=True)
-    written = [out / "results.jsonl", out / "metrics.json", out / "report.md", out / "plot.png"]
+    out = prepare_output_dir(out_dir)
+    written = [out / name for name in OUTPUTS]
     with written[0].open("w", encoding="utf-8") as handle:
         for r in report.results:
             handle.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")

@@ -140,7 +140,13 @@ def test_qa_eval_on_a_tiny_set_gives_exact_numbers(tmp_path: Path) -> None:
     assert metrics["citation_accuracy"] == round(sum(r["citation_correct"] for r in results[:2]) / 2, 4)
     assert all(r["prediction"] and r["prediction"] in ARTICLE for r in results)
     assert metrics["latency_ms_p50"] > 0 and metrics["latency_ms_p95"] >= metrics["latency_ms_p50"]
-    assert sorted(p.name for p in out.iterdir()) == ["metrics.json", "plot.png", "report.md", "results.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".qa-eval",
+        "metrics.json",
+        "plot.png",
+        "report.md",
+        "results.jsonl",
+    ]
     assert (out / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "## Failures" in (out / "report.md").read_text()
 
@@ -164,3 +170,60 @@ def test_broken_supporting_snippet_is_reported(tmp_path: Path, hash_embedder) ->
     )
     with pytest.raises(TestSetError, match="b1.*not in the text"):
         evaluate(path, embedder=hash_embedder)
+
+
+@pytest.fixture
+def tiny_report(tmp_path: Path, hash_embedder):  # type: ignore[no-untyped-def]
+    from qa.evaluation import evaluate
+
+    (tmp_path / "bakery.txt").write_text(ARTICLE)
+    path = tmp_path / "tiny.jsonl"
+    row = {"id": "1", "question": "Who opened the bakery?", "answers": ["Maria Lopez"], "document": "bakery.txt"}
+    path.write_text(json.dumps(row) + "\n")
+    return evaluate(path, embedder=hash_embedder, reader="sentence-only")
+
+
+@pytest.mark.parametrize(
+    "theirs", [["report.md"], ["metrics.json", "plot.png"], ["results.jsonl"], ["report.md", "results.jsonl"]]
+)
+def test_eval_out_never_overwrites_a_file_it_did_not_write(tmp_path: Path, tiny_report, theirs: list[str]) -> None:  # type: ignore[no-untyped-def]
+    from qa.errors import ConfigError
+    from qa.evaluation.runner import write_outputs
+
+    out = tmp_path / "mine"
+    out.mkdir()
+    for name in theirs:
+        (out / name).write_text("the user's own words\n")
+    with pytest.raises(ConfigError, match="already holds .*qa eval did not write"):
+        write_outputs(tiny_report, out)
+    assert all((out / name).read_text() == "the user's own words\n" for name in theirs)
+    assert sorted(p.name for p in out.iterdir()) == sorted(theirs)
+
+
+def test_eval_out_replaces_its_own_earlier_files_and_leaves_others_alone(tmp_path: Path, tiny_report) -> None:  # type: ignore[no-untyped-def]
+    from qa.evaluation.runner import write_outputs
+
+    out = tmp_path / "runs"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me\n")
+    first = write_outputs(tiny_report, out)
+    second = write_outputs(tiny_report, out)  # a second run into the same folder
+    assert first == second and (out / "notes.txt").read_text() == "keep me\n"
+
+
+def test_eval_out_that_is_a_file_or_cannot_be_written_is_refused_before_the_evaluation(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    a_file = tmp_path / "report.md"
+    a_file.write_text("mine\n")
+    home = tmp_path / "home"
+    for out, message in [
+        (a_file, "is a file"),
+        (a_file / "sub", "choose a folder you can write"),
+        (Path("/proc/qa-eval-out"), "choose a folder you can write"),
+    ]:
+        done = run_cli("eval", "tests/data/seed_questions.jsonl", "--out", str(out), home=home)
+        assert done.returncode == 1, done.stderr
+        assert done.stderr.startswith("qa: error: ") and message in done.stderr and "Traceback" not in done.stderr
+        assert not home.exists()  # refused before any index was built
+    assert a_file.read_text() == "mine\n"

@@ -89,9 +89,7 @@ def test_a_rebound_host_name_is_refused_for_reads_and_writes(server, name: str) 
     port = httpx.URL(url).port
     rebound = {"Host": f"{name}:{port}", "Origin": f"http://{name}:{port}"}
     token = secrets.token_hex(16).encode()
-    upload = httpx.post(
-        url + "/gradio_api/upload", files={"files": ("a.txt", token, "text/plain")}, headers=rebound
-    )
+    upload = httpx.post(url + "/gradio_api/upload", files={"files": ("a.txt", token, "text/plain")}, headers=rebound)
     assert upload.status_code == 403 and "unknown Host" in upload.text
     assert _stored_with(token) == []
     for path in ("/", "/gradio_api/info", "/config"):
