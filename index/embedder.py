@@ -77,6 +77,61 @@ def resolve_model(model: str) -> tuple[str, str]:
     return model, model
 
 
+def _in_hub_cache(name: str) -> bool:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(name, "config.json"), str)
+    except Exception:  # noqa: BLE001 - an odd name or cache: let the loader say what is wrong
+        return False
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hugging Face hub (``HF_ENDPOINT``) answers a TCP connect within ``timeout``.
+
+    Behind a proxy the answer is unknown, so it is taken as yes and the library tries.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return True
+    endpoint = urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    try:
+        with socket.create_connection((endpoint.hostname or "huggingface.co", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _check_obtainable(model: str, source: str) -> None:
+    """Refuse at once a model that is neither here nor downloadable, instead of a minute of retries.
+
+    A folder that is gone (recorded by its path in an index or a store) cannot be downloaded; a hub
+    name is loaded from the local cache when it is there, and otherwise only when the hub answers.
+    """
+    if Path(source).exists():
+        return
+    if source.startswith(("/", "~", ".")) or source.count("/") > 1 or "\\" in source:  # a path, not a hub name
+        raise ModelLoadError(
+            f"the embedding model {model!r} is not on this machine (a folder that does not exist); "
+            "copy it here, or rebuild the index with a model you have (--model)"
+        )
+    if _in_hub_cache(source):
+        return
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        raise ModelLoadError(
+            f"the embedding model {model!r} is not installed and HF_HUB_OFFLINE is set; "
+            "download it where there is internet, or rebuild the index with a model you have (--model)"
+        )
+    if not hub_reachable():
+        raise ModelLoadError(
+            f"the embedding model {model!r} is not installed and the Hugging Face hub cannot be reached; "
+            "connect to the internet once to download it, or rebuild the index with a model you have (--model)"
+        )
+
+
 def cpu_has_bf16() -> bool:
     """Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX); elsewhere torch emulates it slowly."""
     try:
@@ -120,6 +175,7 @@ class SentenceTransformerEmbedder:
             ModelLoadError: The model cannot be found or loaded.
         """
         name, source = resolve_model(model)
+        _check_obtainable(model, source)
         if source == DEFAULT_MODEL and "HF_HUB_OFFLINE" not in os.environ:
             logger.warning("bundled model not installed; trying the Hugging Face hub for %s", name)
         try:

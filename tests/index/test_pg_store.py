@@ -333,3 +333,15 @@ def test_a_document_holding_u0000_gives_the_same_text_in_both_stores(pg_url: str
     local = Assistant.from_paths(tmp_path, index_dir=tmp_path.parent / "idx", embedder=HashEmbedder())
     assert stored == {d.path: d.text for d in local.documents}
     assert all("\x00" not in text and "\ufffd" in text for text in stored.values())
+
+
+def test_a_store_built_with_a_model_not_here_is_refused_in_one_line(pg_url: str, tmp_path: Path) -> None:
+    """The issue's case: `qa ask --store` tried to download the model and retried for over a minute."""
+    from tests.test_missing_model import _ask
+
+    doc = tmp_path / "town.txt"
+    doc.write_text("Mayor Lind opened the bridge in May. It is long.\n", encoding="utf-8")
+    PgStore(pg_url).sync(read_sources([doc]), HashEmbedder(dimension=384, name="someone/not-installed-model"))
+    done = _ask(["--store", pg_url], tmp_path / "home", {"HF_HUB_OFFLINE": "", "HF_ENDPOINT": "http://127.0.0.1:9"})
+    assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "someone/not-installed-model" in done.stderr and "cannot be reached" in done.stderr
