@@ -166,6 +166,7 @@ class Assistant:
         reader: Reader | str | None = None,
         embedder: Embedder | None = None,
         show_progress: bool = False,
+        previous: PassageIndex | None = None,
     ) -> Assistant:
         """Index documents (or reload their index) and return a ready assistant.
 
@@ -186,6 +187,9 @@ class Assistant:
             reader: A reader, or a reader spec (:func:`make_reader`).
             embedder: An already loaded embedder (shared between assistants).
             show_progress: Show progress bars while embedding.
+            previous: An index whose vectors may be reused when ``index_dir`` holds none (a chat
+                session's first upload starts from the served documents' index): only passages
+                it lacks are embedded.
 
         Raises:
             DocumentError: A path is missing, unreadable, binary or empty.
@@ -211,7 +215,7 @@ class Assistant:
             pg.sync_files(files, embedder, settings.passages, show_progress=show_progress)
             return cls(pg, embedder, reader=make_reader(reader, settings), settings=settings)
         directory = Path(index_dir).expanduser() if index_dir else settings.index_dir_for([str(f) for f in files])
-        index = _open_or_build(files, embedder, directory, settings, show_progress)
+        index = _open_or_build(files, embedder, directory, settings, show_progress, previous)
         return cls(index, embedder, reader=make_reader(reader, settings), settings=settings, index_dir=directory)
 
     @classmethod
@@ -455,7 +459,12 @@ def _touching(corpus: Corpus, candidate: Candidate) -> list[Sentence]:
 
 
 def _open_or_build(
-    files: Sequence[Path], embedder: Embedder, directory: Path, settings: Settings, show_progress: bool
+    files: Sequence[Path],
+    embedder: Embedder,
+    directory: Path,
+    settings: Settings,
+    show_progress: bool,
+    previous: PassageIndex | None = None,
 ) -> PassageIndex:
     """Open the index in ``directory`` if ``files`` are what it holds, else (re)build it.
 
@@ -468,7 +477,7 @@ def _open_or_build(
         if built_alike(manifest, embedder.name, settings.passages, settings.search) and stamps_match(manifest, files):
             return load_index(directory, model=embedder.name, manifest=manifest)
     # Read and hashed, not split: a current index already holds every sentence.
-    return _load_or_build(read_files(files), embedder, directory, settings, show_progress)
+    return _load_or_build(read_files(files), embedder, directory, settings, show_progress, previous)
 
 
 def _load_or_build(
@@ -477,11 +486,15 @@ def _load_or_build(
     directory: Path,
     settings: Settings,
     show_progress: bool,
+    given: PassageIndex | None = None,
 ) -> PassageIndex:
     """Reload the index in ``directory`` if it is current, else split the documents, build and save it."""
     check_index_dir(directory)  # before minutes of embedding, not after
     stamps = {s.path: s.stamp for s in sources if isinstance(s, Source)}
     previous = None
+    manifest_of_given = given.manifest if given is not None else None
+    if manifest_of_given and built_alike(manifest_of_given, embedder.name, settings.passages, settings.search):
+        previous = given
     try:
         manifest = read_manifest(directory)
         if is_current(manifest, sources, embedder.name, settings.passages, settings.search):

@@ -205,7 +205,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     _quiet_libraries()
     print("Loading the model and the index…", file=sys.stderr)
-    app = create_app(args.paths or None, settings=_settings(args), store=args.store)
+    app = create_app(args.paths or None, settings=_settings(args), store=args.store, shared_uploads=args.shared_uploads)
     print(f"Indexed {app.assistant.summaries(0)[1]} document(s). Starting the chat…", file=sys.stderr)
     import signal
 
@@ -447,6 +447,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_serve.add_argument("paths", nargs="*", metavar="PATH", help="documents to chat about")
     p_serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     p_serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p_serve.add_argument(
+        "--shared-uploads",
+        action="store_true",
+        help="every visitor sees and is answered from every upload (default: uploads belong to the browser "
+        "session that made them); needed for uploads into a --store",
+    )
     p_serve.add_argument(
         "--allowed-host",
         action="append",

@@ -14,6 +14,7 @@ import re
 import shutil
 import tempfile
 import threading
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,8 @@ EXAMPLES = ("What did Rouhani say?", "Where did Khamenei speak?", "How many miss
 UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # an article, not a book; keeps indexing interactive
 MAX_UPLOAD_FILES = 10
-MAX_UPLOADED_DOCUMENTS = 50  # per chat process: each one is re-indexed with the rest on every upload
+MAX_UPLOADED_DOCUMENTS = 50  # per chat process, all sessions together: each is indexed with the rest
+MAX_SESSION_UPLOADS = 20  # per browser session, so one visitor cannot use up the chat's share
 ANSWER_CONCURRENCY = 2  # two cores; encode() is serialised anyway
 Message = dict[str, Any]
 
@@ -49,20 +51,85 @@ class Turn:
     answer: str | None
 
 
+class Uploads:
+    """One set of uploaded documents, and the assistant over the served documents plus them.
+
+    Every upload re-indexes into the same index folder, reusing the vectors of what was indexed
+    before (the served documents' to begin with), so only the new files are embedded.
+    """
+
+    def __init__(self, base: Assistant, base_paths: Sequence[Path], upload_dir: Path, index_dir: Path) -> None:
+        self.assistant = base
+        self.base_paths = list(base_paths)
+        self.upload_dir = upload_dir
+        self.upload_dir.mkdir(parents=True, exist_ok=True)
+        self.index_dir = index_dir
+        self.lock = threading.Lock()  # one re-index at a time; answers read the current assistant
+
+    @property
+    def files(self) -> list[Path]:
+        return sorted(p for p in self.upload_dir.iterdir() if p.is_file())
+
+    def add(self, staged: Sequence[tuple[Path, str, str]]) -> None:
+        """Copy checked files in under names of their own and re-index; on any failure, none stays.
+
+        Raises:
+            QAError: A copied file does not read as it did when checked, or indexing failed.
+        """
+        with self.lock:
+            added: list[Path] = []
+            try:
+                for path, _, suffix in staged:
+                    data = path.read_bytes()
+                    # A new name per content: never overwrites anything. The suffix is the checked one,
+                    # apart from the name, so no cleaning or shortening of a name can change a file's type.
+                    target = self.upload_dir / f"{_safe_stem(path.name)}-{hashlib.sha256(data).hexdigest()[:8]}{suffix}"
+                    if target.exists():
+                        continue  # the same file again
+                    target.write_bytes(data)
+                    added.append(target)
+                    load_document(target)  # the stored copy reads as the checked upload did
+                if self.assistant.store is not None:
+                    # Added beside what the store holds (other servers' documents stay), in one transaction.
+                    self.assistant.store.sync(
+                        read_sources(self.files),
+                        self.assistant.embedder,
+                        self.assistant.settings.passages,
+                        remove_others=False,
+                    )
+                else:
+                    self.assistant = Assistant.from_paths(
+                        [*self.base_paths, *self.files],
+                        index_dir=self.index_dir,
+                        settings=self.assistant.settings,
+                        embedder=self.assistant.embedder,
+                        reader=self.assistant.reader,
+                        previous=self.assistant.index,
+                    )
+            except BaseException:
+                for target in added:  # a failed upload fails alone and frees its slots
+                    target.unlink(missing_ok=True)
+                raise
+
+
 class ChatApp:
     """State and handlers of the chat.
 
-    Uploads and the index that holds them live in one workspace: given
-    folders are used as they are; folders it makes itself (a fresh temporary
-    workspace) it removes in :meth:`close`, which ``qa serve`` calls on
-    shutdown. Every upload re-indexes into the same index folder, so a session
-    leaves one index behind at most, not one per set of uploads.
+    The served documents (``assistant``, ``base_paths``) are shared by every visitor. Uploads
+    belong to the browser session that made them (``session``: gradio's session hash): another
+    session neither lists them nor is answered from them, and neither is the ``answer`` API.
+    With ``shared_uploads`` every session and the API share one set of uploads instead, as do
+    callers that pass no session (Python code, tests).
+
+    Folders it makes itself (a fresh temporary workspace) it removes in :meth:`close`, which
+    ``qa serve`` calls on shutdown; a session's folder goes when its page is closed.
 
     Args:
-        assistant: The assistant over the starting documents.
+        assistant: The assistant over the served documents.
         base_paths: Those documents' paths (uploads are indexed beside them).
-        upload_dir: Where uploaded documents are copied; in a fresh workspace when omitted.
-        index_dir: Where the index with uploads lives; in the same workspace when omitted.
+        upload_dir: Where the shared uploads are copied; in a fresh workspace when omitted.
+        index_dir: Where the index with the shared uploads lives; in the same workspace when omitted.
+        shared_uploads: Every session sees every upload (``qa serve --shared-uploads``).
     """
 
     def __init__(
@@ -72,40 +139,80 @@ class ChatApp:
         base_paths: Sequence[str | Path],
         upload_dir: Path | None = None,
         index_dir: Path | None = None,
+        shared_uploads: bool = False,
     ) -> None:
-        self.assistant = assistant
+        self.base = assistant
         self.base_paths = [Path(p).resolve() for p in base_paths]
-        self._workspace = None if upload_dir and index_dir else Path(tempfile.mkdtemp(prefix="qa-chat-"))
-        self.upload_dir = upload_dir or self._own("uploads")
-        self.upload_dir.mkdir(parents=True, exist_ok=True)
-        self.index_dir = index_dir or self._own("index")
-        self._swap_lock = threading.Lock()  # one re-index at a time; answers read the current assistant
+        self.shared_uploads = shared_uploads
+        self._workspace = Path(tempfile.mkdtemp(prefix="qa-chat-"))
+        upload_dir, index_dir = upload_dir or self._workspace / "uploads", index_dir or self._workspace / "index"
+        self._shared = Uploads(assistant, self.base_paths, upload_dir, index_dir)
+        self._sessions: dict[str, Uploads] = {}
+        self._sessions_lock = threading.Lock()
 
-    def _own(self, name: str) -> Path:
-        assert self._workspace is not None
-        return self._workspace / name
-
-    def close(self) -> None:
-        """Remove the workspace this app made (uploads and their index); given folders are left alone."""
-        if self._workspace is not None:
-            shutil.rmtree(self._workspace, ignore_errors=True)
-            self._workspace = None
+    # The shared uploads: what Python callers, --shared-uploads and sessionless requests use.
+    @property
+    def assistant(self) -> Assistant:
+        return self._shared.assistant
 
     @property
     def uploads(self) -> list[Path]:
-        return sorted(p for p in self.upload_dir.iterdir() if p.is_file())
+        return self._shared.files
+
+    @property
+    def upload_dir(self) -> Path:
+        return self._shared.upload_dir
+
+    @property
+    def index_dir(self) -> Path:
+        return self._shared.index_dir
+
+    def _uploads(self, session: str | None, *, create: bool = False) -> Uploads | None:
+        if session is None or self.shared_uploads:
+            return self._shared
+        with self._sessions_lock:
+            found = self._sessions.get(session)
+            if found is None and create:
+                root = self._workspace / "sessions" / hashlib.sha256(session.encode()).hexdigest()[:16]
+                found = Uploads(self.base, self.base_paths, root / "uploads", root / "index")
+                self._sessions[session] = found
+            return found
+
+    @property
+    def active_sessions(self) -> tuple[Uploads, ...]:
+        """The uploads of the browser sessions that have added any and are still open."""
+        with self._sessions_lock:
+            return tuple(self._sessions.values())
+
+    def assistant_for(self, session: str | None) -> Assistant:
+        """The assistant a session asks: the served documents and that session's uploads."""
+        found = self._uploads(session)
+        return found.assistant if found is not None else self.base
+
+    def end_session(self, session: str | None) -> None:
+        """Forget a closed page's uploads and remove its folder."""
+        if session is None or self.shared_uploads:
+            return
+        with self._sessions_lock:
+            gone = self._sessions.pop(session, None)
+        if gone is not None:
+            shutil.rmtree(gone.upload_dir.parent, ignore_errors=True)
+
+    def close(self) -> None:
+        """Remove the workspace this app made (sessions' uploads and indexes); given folders stay."""
+        shutil.rmtree(self._workspace, ignore_errors=True)
 
     # -- handlers ---------------------------------------------------------------
 
     def respond(
-        self, message: str, history: list[Message] | None, previous: Turn | None = None
+        self, message: str, history: list[Message] | None, previous: Turn | None = None, session: str | None = None
     ) -> tuple[list[Message], Turn | None, str]:
         """Answer one chat message.
 
         Returns the new history, the turn to remember, and "" to clear the textbox.
         """
         history = list(history or [])
-        assistant = self.assistant  # one consistent snapshot, even if an upload swaps it
+        assistant = self.assistant_for(session)  # one consistent snapshot, even if an upload swaps it
         try:
             question = assistant.check_question(message)
         except QAError as exc:
@@ -124,23 +231,43 @@ class ChatApp:
         return history, Turn(searched=searched, answer=result.text), ""
 
     def api_answer(self, question: str) -> dict[str, Any]:
-        """The ``answer`` API endpoint: the JSON of ``qa ask --json``."""
+        """The ``answer`` API endpoint: the JSON of ``qa ask --json``, documents named as served.
+
+        It answers from the served documents (and the shared uploads with ``shared_uploads``),
+        never from a session's uploads, and never shows a server path.
+        """
+        assistant = self.assistant if self.shared_uploads else self.base
         try:
-            return self.assistant.answer(question).to_dict()
+            data = assistant.answer(question).to_dict()
         except QAError as exc:
             import gradio as gr
 
             raise gr.Error(str(exc)) from None
+        for citation in [*data["citations"], *([data["closest"]] if data.get("closest") else [])]:
+            citation["document"] = self.public_name(citation["document"])
+        return data
 
-    def documents_panel(self) -> str:
-        return documents_markdown(*self.assistant.summaries())
+    def public_name(self, path: str) -> str:
+        """A document's name as served: relative to the served folder, or the file or upload's name."""
+        resolved = Path(path)
+        for base in self.base_paths:
+            if resolved == base:
+                return base.name
+            if base.is_dir() and resolved.is_relative_to(base):
+                return str(Path(base.name) / resolved.relative_to(base))
+        return resolved.name
 
-    def add_documents(self, files: Sequence[str] | None, progress: Callable[..., Any] | None = None) -> str:
+    def documents_panel(self, session: str | None = None) -> str:
+        return documents_markdown(*self.assistant_for(session).summaries())
+
+    def add_documents(
+        self, files: Sequence[str] | None, progress: Callable[..., Any] | None = None, session: str | None = None
+    ) -> str:
         """Validate uploaded files, copy them beside the corpus and re-index.
 
-        Returns a status line. Raises ``gr.Error`` with a clear message for a
-        file of the wrong type, too large, binary, undecodable or empty; nothing
-        is added then.
+        Returns a status line. Raises ``gr.Error`` with a clear message for a file of the wrong
+        type (by its extension and its content), too large, binary, undecodable or empty, and for
+        a session or chat over its upload limit; nothing is added then.
         """
         import gradio as gr
 
@@ -148,57 +275,87 @@ class ChatApp:
             raise gr.Error("Choose one or more .txt, .md, .html, .pdf or .docx files first.")
         if len(files) > MAX_UPLOAD_FILES:
             raise gr.Error(f"Upload at most {MAX_UPLOAD_FILES} files at a time.")
-        if len(self.uploads) + len(files) > MAX_UPLOADED_DOCUMENTS:
+        if self.base.store is not None and not self.shared_uploads:
             raise gr.Error(
-                f"This chat holds at most {MAX_UPLOADED_DOCUMENTS} uploaded documents "
-                f"({len(self.uploads)} so far); restart `qa serve` to start over, or index a folder with `qa index`."
+                "Uploads would go into the shared PostgreSQL store, where every visitor sees them; "
+                "start the chat with `qa serve --shared-uploads` to allow that."
             )
-        staged: list[tuple[Path, str]] = []
+        uploads = self._uploads(session, create=True)
+        assert uploads is not None
+        mine = len(uploads.files)
+        limit = MAX_UPLOADED_DOCUMENTS if (session is None or self.shared_uploads) else MAX_SESSION_UPLOADS
+        if mine + len(files) > limit:
+            raise gr.Error(
+                f"This chat holds at most {limit} uploaded documents ({mine} so far); "
+                "start a new chat (reload the page) or index a folder with `qa index`."
+            )
+        if self._all_uploads() + len(files) > MAX_UPLOADED_DOCUMENTS:
+            raise gr.Error("The chat holds as many uploads as it takes; try again later, or index with `qa index`.")
+        staged: list[tuple[Path, str, str]] = []
         for raw in files:
             path = Path(raw)
-            name = _safe_name(path.name)
-            if path.suffix.lower() not in UPLOAD_SUFFIXES:
-                raise gr.Error(f"{name}: only {', '.join(UPLOAD_SUFFIXES)} files can be added.")
+            shown = _shown_name(path.name)
+            suffix = path.suffix.lower()
+            if suffix not in UPLOAD_SUFFIXES:
+                raise gr.Error(f"{shown}: only {', '.join(UPLOAD_SUFFIXES)} files can be added.")
             size = path.stat().st_size
             if size > MAX_UPLOAD_BYTES:
-                raise gr.Error(f"{name}: {size / 1e6:.1f} MB is over the {MAX_UPLOAD_BYTES // (1024 * 1024)} MB limit.")
+                limit_mb = MAX_UPLOAD_BYTES // (1024 * 1024)
+                raise gr.Error(f"{shown}: {size / 1e6:.1f} MB is over the {limit_mb} MB limit.")
             try:
-                load_document(path)  # type, encoding and emptiness, checked on the content itself
+                _check_content(path, suffix)
+                load_document(path)  # encoding and emptiness, checked on the content itself
             except QAError as exc:
-                raise gr.Error(str(exc).replace(str(path), name)) from None
-            staged.append((path, name))
+                raise gr.Error(str(exc).replace(str(path), shown)) from None
+            staged.append((path, shown, suffix))
+        if progress:
+            progress(0.3, desc="Indexing")
+        try:
+            uploads.add(staged)
+        except QAError as exc:
+            raise gr.Error(f"Nothing was added: {exc}") from None
+        names = ", ".join(shown for _, shown, _ in staged)
+        return f"Added {names}. {uploads.assistant.summaries(0)[1]} document(s) are searchable."
 
-        with self._swap_lock:
-            for path, name in staged:
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()[:8]
-                target = self.upload_dir / f"{Path(name).stem}-{digest}{Path(name).suffix.lower()}"
-                shutil.copyfile(path, target)  # a new name per content: never overwrites anything
-            if progress:
-                progress(0.3, desc="Indexing")
-            if self.assistant.store is not None:
-                # Added beside what the store holds (other servers' documents stay), in one transaction.
-                self.assistant.store.sync(
-                    read_sources(self.uploads),
-                    self.assistant.embedder,
-                    self.assistant.settings.passages,
-                    remove_others=False,
-                )
-            else:
-                self.assistant = Assistant.from_paths(
-                    [*self.base_paths, *self.uploads],
-                    index_dir=self.index_dir,
-                    settings=self.assistant.settings,
-                    embedder=self.assistant.embedder,
-                    reader=self.assistant.reader,
-                )
-        names = ", ".join(name for _, name in staged)
-        return f"Added {names}. {self.assistant.summaries(0)[1]} document(s) are searchable."
+    def _all_uploads(self) -> int:
+        with self._sessions_lock:
+            sessions = list(self._sessions.values())
+        return len(self._shared.files) + sum(len(s.files) for s in sessions)
 
 
-def _safe_name(name: str) -> str:
-    """A file name with only safe characters (uploads are never addressed by the given name)."""
-    cleaned = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name)).strip("._") or "document"
-    return cleaned[:80]
+class UploadTypeError(QAError):
+    """An upload whose content is not what its extension says."""
+
+
+def _check_content(path: Path, suffix: str) -> None:
+    """The content must be what the extension says: a PDF, a Word (zip) file, or text that is neither."""
+    with path.open("rb") as handle:
+        head = handle.read(1024)
+    is_pdf, is_zip = b"%PDF-" in head, head.startswith(b"PK\x03\x04")
+    if suffix == ".pdf" and not is_pdf:
+        raise UploadTypeError(f"{path.name}: this is not a PDF (no %PDF header); save it as a PDF again")
+    if suffix == ".docx" and not is_zip:
+        raise UploadTypeError(f"{path.name}: this is not a Word .docx file; save it as .docx again")
+    if suffix not in (".pdf", ".docx") and (head.startswith(b"%PDF-") or is_zip):
+        kind = "a PDF" if head.startswith(b"%PDF-") else "a zip or Word file"
+        raise UploadTypeError(f"{path.name}: this is {kind}, not {suffix} text; give it its real extension")
+
+
+def _safe_stem(name: str) -> str:
+    """A file stem of letters (any script), digits, '-' and '_', never empty, at most 60 characters.
+
+    Uploads are never addressed by the given name, and the type never comes from it: the checked
+    suffix is added apart.
+    """
+    stem = unicodedata.normalize("NFC", Path(name).stem)
+    cleaned = re.sub(r"_+", "_", re.sub(r"[^\w-]+", "_", stem)).strip("_-")
+    return cleaned[:60] or "document"
+
+
+def _shown_name(name: str) -> str:
+    """The given name for messages: printable, at most 100 characters."""
+    printable = "".join(c if c.isprintable() else "?" for c in Path(name).name)
+    return printable if len(printable) <= 100 else printable[:60] + "…" + printable[-30:]
 
 
 CSS = """
@@ -211,6 +368,11 @@ CSS = """
 .qa-page { max-width: 100%; width: 420px; border: 1px solid #ccc; }
 .qa-page-text { flex: 1; min-width: 16em; }
 """
+
+
+def _session(request: gr.Request | None) -> str | None:
+    """The browser session a request comes from (gradio's session hash, one per page load)."""
+    return getattr(request, "session_hash", None) or None
 
 
 def build_ui(app: ChatApp) -> gr.Blocks:
@@ -244,7 +406,7 @@ def build_ui(app: ChatApp) -> gr.Blocks:
                     clear = gr.Button("Clear chat", size="sm", elem_id="clear")
             with gr.Column(scale=2):
                 gr.Markdown("### Documents")
-                docs = gr.Markdown(app.documents_panel(), elem_id="documents")
+                docs = gr.Markdown(documents_markdown(*app.base.summaries()), elem_id="documents")
                 upload = gr.File(
                     label="Add documents (.txt, .md, .html, .pdf, .docx; 2 MB each)",
                     file_count="multiple",
@@ -254,25 +416,35 @@ def build_ui(app: ChatApp) -> gr.Blocks:
                 add = gr.Button("Index uploaded files", elem_id="add")
                 status = gr.Markdown("", elem_id="upload-status")
 
-        box.submit(
-            app.respond,
-            [box, chatbot, turn],
-            [chatbot, turn, box],
-            api_visibility="private",
-            concurrency_id="answer",
-            concurrency_limit=ANSWER_CONCURRENCY,
-        )
-        send.click(
-            app.respond,
-            [box, chatbot, turn],
-            [chatbot, turn, box],
-            api_visibility="private",
-            concurrency_id="answer",
-            concurrency_limit=ANSWER_CONCURRENCY,
-        )
+        def takes_request(fn: Callable[..., Any]) -> Callable[..., Any]:
+            # gradio passes the request to a parameter whose resolved type hint is gr.Request; this
+            # module's hints are strings it cannot resolve (gradio is imported here, lazily).
+            fn.__annotations__ = {"request": gr.Request}
+            return fn
+
+        @takes_request
+        def ask(message: str, history: list[Message], previous: Turn | None, request: gr.Request):  # type: ignore[no-untyped-def]
+            return app.respond(message, history, previous, session=_session(request))
+
+        def ask_example(question: str):  # type: ignore[no-untyped-def]
+            @takes_request
+            def ask_it(history: list[Message], previous: Turn | None, request: gr.Request):  # type: ignore[no-untyped-def]
+                return app.respond(question, history, previous, session=_session(request))
+
+            return ask_it
+
+        for trigger in (box.submit, send.click):
+            trigger(
+                ask,
+                [box, chatbot, turn],
+                [chatbot, turn, box],
+                api_visibility="private",
+                concurrency_id="answer",
+                concurrency_limit=ANSWER_CONCURRENCY,
+            )
         for button, question in zip(example_buttons, EXAMPLES, strict=True):
             button.click(
-                lambda h, t, q=question: app.respond(q, h, t),
+                ask_example(question),
                 [chatbot, turn],
                 [chatbot, turn, box],
                 api_visibility="private",
@@ -281,14 +453,29 @@ def build_ui(app: ChatApp) -> gr.Blocks:
             )
         clear.click(lambda: ([], None, ""), None, [chatbot, turn, box], api_visibility="private")
 
-        def add_files(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str, None]:  # noqa: B008 - gradio injects progress via this default
+        @takes_request
+        def add_files(
+            files: list[str] | None,
+            request: gr.Request,
+            progress: gr.Progress = gr.Progress(),  # noqa: B008 - gradio injects progress via this default
+        ) -> tuple[str, str, None]:
             progress(0.05, desc="Checking files")
-            message = app.add_documents(files, progress)
-            return message, app.documents_panel(), None
+            session = _session(request)
+            message = app.add_documents(files, progress, session=session)
+            return message, app.documents_panel(session), None
+
+        @takes_request
+        def panel(request: gr.Request) -> str:
+            return app.documents_panel(_session(request))
+
+        @takes_request
+        def forget(request: gr.Request) -> None:
+            app.end_session(_session(request))
 
         add.click(add_files, [upload], [status, docs, upload], api_visibility="private", concurrency_limit=1)
-        # A reload or a new browser session shows what the index holds now, uploads included.
-        demo.load(app.documents_panel, None, docs, api_visibility="private")
+        # A new page shows what this session can ask: the served documents (and shared uploads).
+        demo.load(panel, None, docs, api_visibility="private")
+        demo.unload(forget)  # a closed page's uploads and their index go
         gr.api(app.api_answer, api_name="answer", concurrency_id="answer", concurrency_limit=ANSWER_CONCURRENCY)
     return demo
 
@@ -300,6 +487,7 @@ def create_app(
     upload_dir: Path | None = None,
     show_progress: bool = True,
     store: str | None = None,
+    shared_uploads: bool = False,
 ) -> ChatApp:
     """Load or build the index (with progress on the terminal) before any question.
 
@@ -307,10 +495,11 @@ def create_app(
     ``paths`` when given, else as it is; uploads are added to it.
     """
     if store and not paths:
-        return ChatApp(Assistant.from_store(store, settings=settings), base_paths=[], upload_dir=upload_dir)
+        assistant = Assistant.from_store(store, settings=settings)
+        return ChatApp(assistant, base_paths=[], upload_dir=upload_dir, shared_uploads=shared_uploads)
     base = [Path(p) for p in paths] if paths else bundled_documents()
     assistant = Assistant.from_paths(base, store=store, settings=settings, show_progress=show_progress)
-    return ChatApp(assistant, base_paths=base, upload_dir=upload_dir)
+    return ChatApp(assistant, base_paths=base, upload_dir=upload_dir, shared_uploads=shared_uploads)
 
 
 def launch(  # type: ignore[no-untyped-def]

@@ -69,11 +69,9 @@ def test_upload_then_ask_cites_the_new_document(chat_app: ChatApp, tmp_path: Pat
     history, _, _ = chat_app.respond("Who opened the Harbour Bakery?", [])
     reply = unescape(history[-1]["content"])
     assert "bakery" in reply  # cited from the upload
+    # The API answers from the served documents: uploads belong to the session that made them.
     data = chat_app.api_answer("How many visitors does the festival draw?")
-    citation = data["citations"][0]
-    assert Path(citation["document"]).parent == chat_app.upload_dir
-    assert Path(citation["document"]).read_text()[citation["start"] : citation["end"]] == citation["sentence"]
-    assert data["answer"] is not None and data["answer"] in BAKERY
+    assert all(c["document"] == SEED.name for c in [*data["citations"], *filter(None, [data["closest"]])])
     assert SEED.read_text(encoding="utf-8") == SEED_TEXT  # the bundled article is untouched
     assert chat_app.respond("How many missiles did Iran fire?", [])[1].answer == "more than a dozen"  # still searchable
 
@@ -176,3 +174,144 @@ def test_a_latin1_upload_is_read_and_cited_exactly(chat_app: ChatApp, tmp_path: 
     assert answer.text == "1998" and answer.citation is not None
     text = chat_app.assistant.index.document(answer.citation.document).text
     assert text[answer.citation.start : answer.citation.end] == answer.citation.sentence
+
+
+def test_with_shared_uploads_the_api_answers_from_uploads_and_names_them_without_a_path(
+    seed_assistant, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.ui.conftest import answering
+
+    shared = ChatApp(answering(seed_assistant), base_paths=[SEED], shared_uploads=True)
+    try:
+        (tmp_path / "bakery.md").write_text(BAKERY, encoding="utf-8")
+        shared.add_documents([str(tmp_path / "bakery.md")], session="someone")
+        data = shared.api_answer("How many visitors does the festival draw?")
+        (stored,) = shared.uploads
+        citation = data["citations"][0]
+        assert citation["document"] == stored.name and "/" not in citation["document"]
+        assert stored.read_text(encoding="utf-8")[citation["start"] : citation["end"]] == citation["sentence"]
+        assert "bakery" in shared.documents_panel("someone else")  # every session sees it
+    finally:
+        shared.close()
+
+
+def test_uploads_belong_to_the_session_that_made_them(chat_app: ChatApp, tmp_path: Path) -> None:
+    (tmp_path / "bakery.md").write_text(BAKERY, encoding="utf-8")
+    chat_app.add_documents([str(tmp_path / "bakery.md")], session="alice")
+    assert "bakery" in chat_app.documents_panel("alice")
+    for other in ("bob", None):  # another browser session, and Python callers without one
+        assert "bakery" not in chat_app.documents_panel(other)
+        reply = unescape(chat_app.respond("Who opened the Harbour Bakery?", [], session=other)[0][-1]["content"])
+        assert "Maria Lopez" not in reply
+    reply = unescape(chat_app.respond("Who opened the Harbour Bakery?", [], session="alice")[0][-1]["content"])
+    assert "Maria Lopez" in reply
+    assert all(
+        "bakery" not in c["document"] for c in chat_app.api_answer("Who opened the Harbour Bakery?")["citations"]
+    )
+    folder = chat_app.assistant_for("alice").index_dir
+    assert folder is not None and folder.exists()
+    chat_app.end_session("alice")  # the page was closed
+    assert not folder.exists() and "bakery" not in chat_app.documents_panel("alice")
+
+
+def test_the_upload_limit_is_per_session_with_a_total_cap(chat_app: ChatApp, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import ui.app
+
+    monkeypatch.setattr(ui.app, "MAX_SESSION_UPLOADS", 2)
+    monkeypatch.setattr(ui.app, "MAX_UPLOADED_DOCUMENTS", 3)
+    files = []
+    for i in range(4):
+        files.append(tmp_path / f"town{i}.txt")
+        files[-1].write_text(f"Town {i} has {i + 2} bridges. Mayor Number{i} built them.\n", encoding="utf-8")
+    chat_app.add_documents([str(files[0]), str(files[1])], session="alice")
+    with pytest.raises(gr.Error, match="at most 2 uploaded documents"):
+        chat_app.add_documents([str(files[2])], session="alice")
+    chat_app.add_documents([str(files[2])], session="bob")  # Alice's share does not stop Bob
+    with pytest.raises(gr.Error, match="as many uploads as it takes"):
+        chat_app.add_documents([str(files[3])], session="carol")  # but the chat's total does
+    chat_app.end_session("alice")
+    chat_app.add_documents([str(files[3])], session="carol")  # a closed session frees its share
+
+
+# Names a person may give a file: every script, emoji, very long, with odd characters. The stored
+# name keeps the real extension whatever the stem becomes, so the file is read as what it is.
+ODD_NAMES = {
+    "cyrillic": "отчёт",
+    "cjk": "報告書",
+    "arabic": "تقرير",
+    "emoji": "📄📄",
+    "only punctuation": "...---...",
+    "250 characters": "a" * 250,
+    "long non-ascii": "ü" * 120,
+    "dots and spaces": "my report . final . v2",
+}
+
+
+@pytest.mark.parametrize("stem", ODD_NAMES.values(), ids=ODD_NAMES.keys())
+@pytest.mark.parametrize("kind", [".pdf", ".docx", ".html"])
+def test_an_odd_name_never_changes_an_uploads_type_nor_poisons_later_ones(
+    chat_app: ChatApp, tmp_path: Path, stem: str, kind: str
+) -> None:
+    from tests.documents_made import drawn_pdf, word_file
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    path = folder / f"{stem}{kind}"
+    sentence = "The lighthouse keeper is Ingrid Alvestad."
+    if kind == ".pdf":
+        drawn_pdf(path, [[(40, 500, sentence)]])
+    elif kind == ".docx":
+        word_file(path, [("paragraph", sentence)])
+    else:
+        path.write_text(f"<html><script>var secret = 'Script text is not cited.';</script><p>{sentence}</p></html>")
+    chat_app.add_documents([str(path)], session="s")
+    (stored,) = [p for p in chat_app._uploads("s").files]  # type: ignore[union-attr]
+    assert stored.suffix == kind and len(stored.name.encode()) < 255
+    answer = chat_app.assistant_for("s").answer("Who is the lighthouse keeper?")
+    assert answer.citation is not None and answer.citation.sentence == sentence
+    assert all("Script text" not in d.text for d in chat_app.assistant_for("s").documents)
+    later = tmp_path / "later.txt"  # a later upload, by the same session, still works
+    later.write_text("The ferry to Orlund leaves at noon every Tuesday.", encoding="utf-8")
+    chat_app.add_documents([str(later)], session="s")
+    assert len(chat_app._uploads("s").files) == 2  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("report.pdf", b"Just text, no PDF header.", "not a PDF"),
+        ("letter.docx", b"Plain words in a .docx name.", "not a Word"),
+        ("notes.txt", b"%PDF-1.7\n" + b"x" * 100, "is a PDF"),
+        ("page.html", b"PK\x03\x04" + b"\x00" * 40, "zip"),
+    ],
+    ids=["text-as-pdf", "text-as-docx", "pdf-as-txt", "zip-as-html"],
+)
+def test_an_upload_whose_content_is_not_its_extension_is_refused(
+    chat_app: ChatApp, tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(gr.Error, match=message):
+        chat_app.add_documents([str(path)], session="s")
+    assert chat_app._uploads("s").files == []  # type: ignore[union-attr]
+
+
+def test_an_upload_that_fails_while_indexing_fails_alone_and_frees_its_slot(
+    chat_app: ChatApp, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import qa.assistant
+
+    good = tmp_path / "good.txt"
+    good.write_text("The ferry to Orlund leaves at noon every Tuesday.", encoding="utf-8")
+    real = qa.assistant.Assistant.from_paths
+
+    def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise qa.errors.IndexStoreError("the disk is full")
+
+    monkeypatch.setattr(qa.assistant.Assistant, "from_paths", failing)
+    with pytest.raises(gr.Error, match="Nothing was added: the disk is full"):
+        chat_app.add_documents([str(good)], session="s")
+    assert chat_app._uploads("s").files == []  # type: ignore[union-attr]
+    monkeypatch.setattr(qa.assistant.Assistant, "from_paths", real)
+    chat_app.add_documents([str(good)], session="s")  # the next upload is not poisoned
+    assert chat_app.assistant_for("s").answer("When does the ferry to Orlund leave?").text is not None

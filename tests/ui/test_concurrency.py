@@ -70,8 +70,8 @@ def test_fifty_concurrent_questions_get_the_serial_answers(server) -> None:  # t
     assert after - before < 300, figures  # 50 clients' worth of threads, not 50 copies of anything
 
 
-def test_an_upload_during_questions_never_shows_half_an_index(server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    url, app = server
+def test_an_upload_during_questions_never_shows_half_an_index(shared_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url, app = shared_server  # --shared-uploads: the API answers from uploads too
     client = Client(url, verbose=False)
     questions = QUESTIONS[:20]
     old_answers = [client.predict(q, api_name="/answer") for q in questions]

@@ -1,7 +1,8 @@
 """Uploads as a person makes them, in a real Chromium, with the served document directly in /tmp.
 
-Also: the Documents panel after a reload shows what the index holds, a question's Markdown is
-never rendered (an image link in it fetches nothing), and the upload workspace goes at close.
+Also: an upload is private to the page (browser session) that made it and goes when that page
+closes, a question's Markdown is never rendered (an image link in it fetches nothing), and the
+upload workspace goes at close.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 from qa.assistant import Assistant
 from tests.conftest import SEED
 from tests.ui.conftest import free_port
-from tests.ui.test_browser import ARGS, CHROMIUM
+from tests.ui.test_browser import ARGS, CHROMIUM, ask
 from ui.app import ChatApp, launch
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -59,9 +60,11 @@ def browser():  # type: ignore[no-untyped-def]
         b.close()
 
 
-def test_upload_works_next_to_a_document_in_tmp_and_the_panel_survives_a_reload(
+def test_an_upload_next_to_a_document_in_tmp_is_private_to_its_page_and_goes_with_it(
     tmp_server, browser, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
+    import time
+
     url, app, _ = tmp_server
     upload = tmp_path / "bridge.txt"
     upload.write_text(BRIDGE, encoding="utf-8")
@@ -69,13 +72,24 @@ def test_upload_works_next_to_a_document_in_tmp_and_the_panel_survives_a_reload(
     page.goto(url)
     page.wait_for_selector("#question textarea", timeout=30_000)
     upload_in_chat(page, upload)
-    assert len(app.assistant.documents) == 2
-    # A new browser session shows what the index holds, the upload included.
-    fresh = browser.new_page()
-    fresh.goto(url)
-    fresh.locator("#documents").filter(has_text="bridge").wait_for(timeout=30_000)
-    workspace = app.upload_dir.parent
-    assert workspace.exists() and app.index_dir.parent == workspace
+    page.locator("#documents").filter(has_text="bridge").wait_for(timeout=30_000)
+    (session,) = app.active_sessions
+    assert len(session.assistant.documents) == 2 and len(app.assistant.documents) == 1
+    # Another visitor neither sees the upload nor is answered from it.
+    other = browser.new_page()
+    other.goto(url)
+    other.locator("#documents").filter(has_text="qa-served").wait_for(timeout=30_000)
+    assert "bridge" not in other.locator("#documents").inner_text()
+    ask(other, "When did the harbour bridge in Velmora reopen?")
+    assert "reopened on Monday" not in other.locator("#chat").inner_text()  # the upload's sentence
+    folder = session.upload_dir.parent
+    assert folder.exists()
+    page.close()  # the page that uploaded goes: so do its upload and its index
+    deadline = time.monotonic() + 60
+    while folder.exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not folder.exists() and app.active_sessions == ()
+    other.close()
 
 
 def test_markdown_in_a_question_is_shown_as_text_and_fetches_nothing(tmp_server, browser) -> None:  # type: ignore[no-untyped-def]
