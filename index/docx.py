@@ -16,11 +16,17 @@ from typing import Any
 from index.errors import DocumentError
 
 MAX_UNZIPPED_BYTES = 200 * 2**20  # a 20 MiB .docx of text unzips to well under this
-MAX_RATIO = 200  # XML compresses about 10x; a bomb, thousands of times
+MAX_PART_BYTES = 32 * 2**20  # one part (document.xml of a book is a few MiB); parsed whole, so it bounds memory
+MAX_RATIO = 100  # XML compresses about 10x; a bomb, hundreds or thousands of times
+RATIO_FROM = 2**20  # small parts may compress far better (a table of repeated styles)
 
 
 class DocxError(DocumentError):
     """A Word file that cannot be read: not a .docx, damaged, or a zip bomb."""
+
+
+def _bomb_like(member: zipfile.ZipInfo) -> bool:
+    return member.file_size > RATIO_FROM and member.file_size > MAX_RATIO * max(member.compress_size, 1)
 
 
 def _check_zip(data: bytes, name: str) -> None:
@@ -30,11 +36,15 @@ def _check_zip(data: bytes, name: str) -> None:
     except (zipfile.BadZipFile, ValueError) as exc:
         raise DocxError(f"{name}: not a Word .docx file ({exc}); save it as .docx and add it again") from None
     total = sum(m.file_size for m in members)
-    packed = sum(m.compress_size for m in members) or 1
-    if total > MAX_UNZIPPED_BYTES or total / packed > MAX_RATIO:
+    # Part by part, not only in total: padding the archive with incompressible bytes lowers the
+    # total's ratio, not the bomb part's. A part cannot unpack to more than it declares (zipfile
+    # stops there, and a wrong CRC then fails the read), so the declared sizes bound the work.
+    swollen = [m for m in members if m.file_size > MAX_PART_BYTES or _bomb_like(m)]
+    if total > MAX_UNZIPPED_BYTES or swollen:
+        part = max(swollen or members, key=lambda m: m.file_size)
         raise DocxError(
-            f"{name}: unpacks to {total / 2**20:,.0f} MiB from {len(data) / 2**20:.1f} MiB, which a Word file "
-            "never does (a zip bomb?); it was not opened"
+            f"{name}: unpacks to {total / 2**20:,.0f} MiB ({part.filename}: {part.file_size / 2**20:,.0f} MiB from "
+            f"{part.compress_size / 2**20:.1f} MiB), which a Word file never does (a zip bomb?); it was not opened"
         )
     if "word/document.xml" not in {m.filename for m in members}:
         raise DocxError(f"{name}: not a Word .docx file (no word/document.xml); save it as .docx and add it again")
