@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import heapq
 import re
 import statistics
 import zlib
@@ -30,6 +31,11 @@ from typing import Any
 from index.errors import DocumentError
 
 MAX_PAGES = 2_000
+# Each character is kept with its box (about 300 bytes and 6 us in Python), so the text a PDF may hold
+# is bounded, not only its file size: pages can share one content stream, and a 300 KB file can
+# repeat 160 KB of text on each of 2,000 pages. 1.5 million characters is about 500 dense pages:
+# at most about 9 s and 450 MB here.
+MAX_CHARACTERS = 1_500_000
 MAX_PAGE_POINTS = 14_400  # 200 inches, the largest page the PDF specification allows
 MARGIN = 0.1  # headers and footers live in the top and bottom tenth of a page
 LIGATURES = {"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"}
@@ -256,6 +262,54 @@ def _new_paragraph(previous: _Line, line: _Line, pitch: float, column_right: flo
     return previous.right + 0.25 * previous.size + width < column_right
 
 
+def _check_text_size(pdf: Any, name: str) -> None:
+    """Refuse, before any character is read into Python, a PDF holding more text than MAX_CHARACTERS.
+
+    Counting is PDFium's own work (about 1 ms a page), so a hostile file is refused in seconds.
+    """
+    total = 0
+    for number in range(len(pdf)):
+        page = pdf[number]
+        try:
+            textpage = page.get_textpage()
+            try:
+                total += textpage.count_chars()
+            finally:
+                textpage.close()
+        finally:
+            page.close()
+        if total > MAX_CHARACTERS:
+            raise PdfError(
+                f"{name}: holds over {MAX_CHARACTERS:,} characters of text by page {number + 1} (pages that repeat "
+                "one content stream?); split the PDF, or save its text as a .txt file"
+            )
+
+
+def _column_rights(lines: Sequence[_Line]) -> dict[int, float]:
+    """How far each line's column reaches: the rightmost line ``x`` with ``|x.left - line.left| < 4 * x.size``.
+
+    A sweep over the lines' intervals (``x.left`` plus or minus ``4 * x.size``) with a heap of open
+    ones, so a page of 12,000 lines costs n log n, not n squared.
+    """
+    events: list[tuple[float, int, int]] = []
+    for i, x in enumerate(lines):  # at one coordinate: ends, then queries, then starts (open intervals)
+        events += [(x.left - 4 * x.size, 2, i), (x.left + 4 * x.size, 0, i), (x.left, 1, i)]
+    events.sort()
+    open_lines: list[tuple[float, int]] = []
+    ended: set[int] = set()
+    rights: dict[int, float] = {}
+    for _, kind, i in events:
+        if kind == 0:
+            ended.add(i)
+        elif kind == 2:
+            heapq.heappush(open_lines, (-lines[i].right, i))
+        else:
+            while open_lines[0][1] in ended:
+                heapq.heappop(open_lines)
+            rights[id(lines[i])] = -open_lines[0][0]
+    return rights
+
+
 def extract_pdf(data: bytes, name: str = "document.pdf") -> tuple[str, Layout]:
     """The text of a PDF and where each of its characters stands.
 
@@ -265,6 +319,7 @@ def extract_pdf(data: bytes, name: str = "document.pdf") -> tuple[str, Layout]:
     """
     pdf = _open(data, name)
     try:
+        _check_text_size(pdf, name)
         sizes = []
         pages = []
         for number in range(1, len(pdf) + 1):
@@ -305,11 +360,9 @@ def extract_pdf(data: bytes, name: str = "document.pdf") -> tuple[str, Layout]:
             text.append(letter)
             where.append(place)
 
-    # How far each line's column reaches: the rightmost line starting where it starts, on its page.
     column_right: dict[int, float] = {}
     for page_lines in pages:
-        for line in page_lines:
-            column_right[id(line)] = max(x.right for x in page_lines if abs(x.left - line.left) < 4 * x.size)
+        column_right.update(_column_rights(page_lines))
     previous: _Line | None = None
     for line in lines:
         if previous is not None:

@@ -92,3 +92,38 @@ def mapped_pdf(path: Path, before: str, characters: list[str], after: str) -> Pa
     )
     path.write_bytes(body.encode("latin-1"))
     return path
+
+
+def _raw_pages(path: Path, content: str, page_objects: list[str], media_height: float) -> Path:
+    """A PDF whose pages (``page_objects``: each page's extra entries) draw with Helvetica."""
+    objects = ["1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj"]
+    kids = " ".join(f"{10 + i} 0 R" for i in range(len(page_objects)))
+    objects.append(f"2 0 obj << /Type /Pages /Kids [{kids}] /Count {len(page_objects)} >> endobj")
+    objects.append(f"5 0 obj << /Length {len(content)} >> stream\n{content}\nendstream endobj")
+    objects.append("6 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj")
+    for i, extra in enumerate(page_objects):
+        objects.append(
+            f"{10 + i} 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 {media_height}] "
+            f"/Resources << /Font << /F1 6 0 R >> >> {extra} >> endobj"
+        )
+    path.write_text("%PDF-1.4\n" + "\n".join(objects) + "\ntrailer << /Root 1 0 R >>\n%%EOF\n", encoding="latin-1")
+    return path
+
+
+def shared_stream_pdf(path: Path, pages: int, lines: int, *, repeats: int = 1) -> Path:
+    """``pages`` pages that all draw one content stream of ``lines`` lines, ``repeats`` times each."""
+    text = "\n".join(f"(Line {i} " + "word " * 10 + ") '" for i in range(lines))
+    contents = "/Contents " + ("5 0 R" if repeats == 1 else "[" + " ".join(["5 0 R"] * repeats) + "]")
+    return _raw_pages(path, f"BT /F1 9 Tf 20 780 Td 11 TL\n{text}\nET", [contents] * pages, 792)
+
+
+def many_lines_pdf(path: Path, lines: int, *, columns: int = 1, jitter: bool = False) -> Path:
+    """One page with ``lines`` short lines 1 pt apart, in ``columns`` columns, their lefts jittered or not."""
+    ops = ["BT /F1 1 Tf"]
+    per_column = -(-lines // columns)
+    for i in range(lines):
+        column, row = divmod(i, per_column)
+        x = 20 + column * (560 / columns) + ((i * 7) % 13 if jitter else 0)
+        ops.append(f"1 0 0 1 {x:.1f} {14000 - row} Tm (w{i % 10}) Tj")
+    ops.append("ET")
+    return _raw_pages(path, "\n".join(ops), ["/Contents 5 0 R"], 14200)

@@ -115,7 +115,9 @@ def test_a_zip_bomb_padded_to_hide_its_ratio_is_refused_unopened(tmp_path: Path,
 
 
 def test_a_large_but_honest_word_file_still_reads(tmp_path: Path) -> None:
-    paragraphs = [("paragraph", f"Paragraph {i} says the harbour has {i} cranes and {i + 3} ships.") for i in range(3000)]
+    paragraphs = [
+        ("paragraph", f"Paragraph {i} says the harbour has {i} cranes and {i + 3} ships.") for i in range(3000)
+    ]
     path = word_file(tmp_path / "long.docx", paragraphs)
     document = load_document(path)
     assert "Paragraph 2999 says the harbour has 2999 cranes and 3002 ships." in document.text

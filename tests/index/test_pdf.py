@@ -195,3 +195,72 @@ def test_a_folder_with_such_a_pdf_indexes_every_file_and_answers_from_it(tmp_pat
     shown = found.citation or found.closest
     assert shown is not None and shown.document.endswith("symbols.pdf")
     assert "\U0001f600\U0002a6d6" in shown.sentence
+
+
+# --- Bounded work whatever the PDF's shape ------------------------------------------------------
+
+REPEATED = {
+    "2,000 pages share one stream": dict(pages=2000, lines=60),
+    "500 pages share one long stream": dict(pages=500, lines=300),
+    "each page draws the stream 40 times": dict(pages=100, lines=60, repeats=40),
+}
+
+_CHILD = """
+import resource, sys, time
+resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, 2 * 2**30))  # a memory ceiling the reading must stay under
+from index.pdf import PdfError, extract_pdf
+started = time.process_time()
+try:
+    extract_pdf(open(sys.argv[1], "rb").read())
+    print("read", time.process_time() - started)
+except PdfError as exc:
+    print("refused", time.process_time() - started, exc)
+"""
+
+
+@pytest.mark.parametrize("shape", REPEATED.values(), ids=REPEATED.keys())
+def test_a_small_pdf_repeating_its_text_is_refused_in_seconds_within_a_memory_ceiling(tmp_path: Path, shape) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    from tests.documents_made import shared_stream_pdf
+
+    path = shared_stream_pdf(tmp_path / "repeat.pdf", **shape)
+    assert path.stat().st_size < 400_000
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(path)], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]  # no MemoryError under the 2 GiB ceiling
+    verdict, seconds, *message = done.stdout.split(maxsplit=2)
+    assert verdict == "refused" and "characters of text" in message[0], done.stdout
+    assert float(seconds) < 30  # CPU seconds; about 1 here (loose for a busy machine)
+
+
+def _cpu_seconds_to_read(path: Path) -> float:
+    import time
+
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        extract_pdf(path.read_bytes())
+        best = min(best, time.process_time() - started)
+    return best
+
+
+MANY_LINES = {
+    "one column, same left": dict(columns=1),
+    "one column, jittered lefts": dict(columns=1, jitter=True),
+    "eight columns": dict(columns=8),
+}
+
+
+@pytest.mark.parametrize("shape", MANY_LINES.values(), ids=MANY_LINES.keys())
+def test_four_times_the_lines_on_a_page_take_at_most_six_times_as_long(tmp_path: Path, shape) -> None:  # type: ignore[no-untyped-def]
+    from tests.documents_made import many_lines_pdf
+
+    small = many_lines_pdf(tmp_path / "small.pdf", 1500, **shape)
+    large = many_lines_pdf(tmp_path / "large.pdf", 6000, **shape)
+    extract_pdf(small.read_bytes())  # imports and caches
+    t_small, t_large = _cpu_seconds_to_read(small), _cpu_seconds_to_read(large)
+    assert t_large <= 6 * t_small + 0.05, f"{t_small:.3f} s -> {t_large:.3f} s"
