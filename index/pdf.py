@@ -154,23 +154,66 @@ def _open(data: bytes, name: str) -> Any:
     return pdf
 
 
-_ACTIVE = re.compile(rb"/(?:JavaScript|JS|EmbeddedFiles?|Launch)\b")
-_OBJECT_STREAM = re.compile(rb"/Type\s*/ObjStm[^>]*>>\s*stream\r?\n", re.DOTALL)
+# Names that make a PDF active: scripts, launch actions, attached files. Checked on every name in
+# the file after its #xx escapes are undone (/Java#53cript is /JavaScript), and in every object
+# stream after its filters are undone (objects can hide there, under any filter chain).
+_ACTIVE_NAMES = frozenset({b"JavaScript", b"JS", b"EmbeddedFile", b"EmbeddedFiles", b"Launch"})
+_NAME = re.compile(rb"/([^\s/<>\[\]()%{}]*)")
+_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+_STREAM = re.compile(rb"stream\r?\n")
+_INFLATE_LIMIT = 16 * 2**20  # per object stream: more than any real one holds
+
+
+def _unescape(raw: bytes) -> bytes:
+    return _ESCAPE.sub(lambda m: bytes([int(m[1], 16)]), raw)
+
+
+def _names(data: bytes) -> set[bytes]:
+    return {_unescape(raw) for raw in _NAME.findall(data)}
+
+
+def _undo_filters(body: bytes, filters: list[bytes]) -> bytes | None:
+    """A stream's bytes with its filters undone, or None for a filter this check cannot undo.
+
+    Raises:
+        ValueError, zlib.error: The stream is not what its filters say.
+    """
+    import base64
+    import binascii
+
+    for name in filters:
+        if name in (b"FlateDecode", b"Fl"):
+            body = zlib.decompressobj().decompress(body, _INFLATE_LIMIT)
+        elif name in (b"ASCIIHexDecode", b"AHx"):
+            hexes = re.sub(rb"\s", b"", body.split(b">", 1)[0])
+            body = binascii.unhexlify(hexes + b"0" * (len(hexes) % 2))
+        elif name in (b"ASCII85Decode", b"A85"):
+            text = re.sub(rb"\s", b"", body.split(b"~>", 1)[0]).removeprefix(b"<~")
+            body = base64.a85decode(text, adobe=False) if text else b""
+        else:
+            return None
+    return body
 
 
 def _active_content(data: bytes) -> bool:
     """Whether the file names JavaScript, embedded files or a launch action anywhere, object streams
     included: PDFium counts only document-level scripts and attachments, not an /OpenAction or a
-    link's script."""
-    if _ACTIVE.search(data):
+    link's script. An object stream whose filters cannot be undone here counts as active."""
+    if _names(data) & _ACTIVE_NAMES:
         return True
-    for match in _OBJECT_STREAM.finditer(data):  # objects packed in compressed object streams
+    for match in _STREAM.finditer(data):
+        begin = data.rfind(b"obj", max(0, match.start() - 4096), match.start())
+        dictionary = _unescape(data[max(begin, 0, match.start() - 4096) : match.start()])
+        if b"ObjStm" not in set(_NAME.findall(dictionary)):
+            continue
+        declared = re.search(rb"/Filter\s*(\[[^\]]*\]|/[^\s/<>\[\]]+)", dictionary)
+        filters = _NAME.findall(declared[1]) if declared else []
         end = data.find(b"endstream", match.end())
         try:
-            inflated = zlib.decompressobj().decompress(data[match.end() : end], 16 * 2**20)
-        except zlib.error:
-            continue
-        if _ACTIVE.search(inflated):
+            inside = _undo_filters(data[match.end() : end if end >= 0 else len(data)], filters)
+        except (zlib.error, ValueError):  # binascii.Error is a ValueError
+            continue  # not readable as declared: PDFium cannot read its objects either
+        if inside is None or _names(inside) & _ACTIVE_NAMES:
             return True
     return False
 

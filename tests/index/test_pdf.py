@@ -264,3 +264,84 @@ def test_four_times_the_lines_on_a_page_take_at_most_six_times_as_long(tmp_path:
     extract_pdf(small.read_bytes())  # imports and caches
     t_small, t_large = _cpu_seconds_to_read(small), _cpu_seconds_to_read(large)
     assert t_large <= 6 * t_small + 0.05, f"{t_small:.3f} s -> {t_large:.3f} s"
+
+
+# --- Active content however it is written ------------------------------------------------------
+
+
+def _escaped(name: str, positions: list[int]) -> str:
+    """``name`` with the letters at ``positions`` written as #xx escapes, as PDF allows."""
+    return "".join(f"#{ord(c):02X}" if i in positions else c for i, c in enumerate(name))
+
+
+ESCAPED_ACTIONS = {
+    "/Java#53cript open action": (
+        "/OpenAction 4 0 R",
+        f"4 0 obj << /S /{_escaped('JavaScript', [4])} /JS (app.alert(1);) >> endobj\n",
+    ),
+    "every letter escaped": (
+        "/OpenAction 4 0 R",
+        f"4 0 obj << /S /{_escaped('JavaScript', list(range(10)))} /{_escaped('JS', [0, 1])} (x) >> endobj\n",
+    ),
+    "/Launc#68 action": ("/OpenAction 4 0 R", f"4 0 obj << /S /{_escaped('Launch', [5])} /F (calc.exe) >> endobj\n"),
+    "lower-case hex /Launc#68": ("/OpenAction 4 0 R", "4 0 obj << /S /Laun#63h /F (calc.exe) >> endobj\n"),
+    "escaped /EmbeddedFiles": (
+        f"/Names << /{_escaped('EmbeddedFiles', [0, 8])} << /Names [(a.txt) 4 0 R] >> >>",
+        "4 0 obj << /Type /Filespec /F (a.txt) >> endobj\n",
+    ),
+}
+
+
+@pytest.mark.parametrize(("catalog", "objects"), ESCAPED_ACTIONS.values(), ids=ESCAPED_ACTIONS.keys())
+def test_active_content_behind_name_escapes_is_refused(tmp_path: Path, catalog: str, objects: str) -> None:
+    path = raw_pdf(tmp_path / "escaped.pdf", catalog, objects)
+    with pytest.raises(PdfError, match="JavaScript or embedded files"):
+        read_source(path)
+
+
+def _object_stream(filters: list[str], payload: bytes, *, type_name: str = "ObjStm") -> str:
+    """An object stream (object 8) holding ``payload`` under ``filters``, applied in order as PDF reads them."""
+    import base64
+    import zlib
+
+    body = payload
+    for name in reversed(filters):  # encode last filter first: the reader undoes them first to last
+        if name == "FlateDecode":
+            body = zlib.compress(body)
+        elif name == "ASCIIHexDecode":
+            body = body.hex().upper().encode() + b">"
+        elif name == "ASCII85Decode":
+            body = base64.a85encode(body) + b"~>"
+        elif name == "LZWDecode":
+            body = b"\x80\x0b\x60\x50\x22\x0c\x0c\x85\x01"  # any bytes: this check cannot undo LZW
+    listed = "[" + " ".join("/" + f for f in filters) + "]"
+    return (
+        f"8 0 obj << /Type /{type_name} /N 1 /First 4 /Filter {listed} /Length {len(body)} >> stream\n"
+        + body.decode("latin-1")
+        + "\nendstream endobj\n"
+    )
+
+
+HIDDEN = b"9 0 << /S /JavaScript /JS (app.alert(1);) >>"
+OBJECT_STREAMS = {
+    "flate": (["FlateDecode"], "ObjStm"),
+    "ascii-hex": (["ASCIIHexDecode"], "ObjStm"),
+    "ascii-85": (["ASCII85Decode"], "ObjStm"),
+    "ascii-85 then flate": (["ASCII85Decode", "FlateDecode"], "ObjStm"),
+    "hex then flate, escaped /Obj#53tm": (["ASCIIHexDecode", "FlateDecode"], _escaped("ObjStm", [3])),
+    "lzw (cannot be checked)": (["LZWDecode"], "ObjStm"),
+}
+
+
+@pytest.mark.parametrize(("filters", "type_name"), OBJECT_STREAMS.values(), ids=OBJECT_STREAMS.keys())
+def test_actions_inside_object_streams_under_any_filter_are_refused(tmp_path: Path, filters, type_name) -> None:  # type: ignore[no-untyped-def]
+    path = raw_pdf(tmp_path / "objstm.pdf", "", _object_stream(filters, HIDDEN, type_name=type_name))
+    assert b"JavaScript" not in path.read_bytes() or filters == []  # hidden from a plain byte search
+    with pytest.raises(PdfError, match="JavaScript or embedded files"):
+        read_source(path)
+
+
+def test_a_harmless_object_stream_still_reads(tmp_path: Path) -> None:
+    harmless = _object_stream(["ASCII85Decode", "FlateDecode"], b"9 0 << /Type /Annot /Subtype /Text >>")
+    path = raw_pdf(tmp_path / "fine.pdf", "", harmless)
+    assert "Hello there." in read_source(path).text
