@@ -24,7 +24,7 @@ import re
 import statistics
 import zlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -239,8 +239,46 @@ def _characters(text: str, textpage: Any) -> list[tuple[str, Box]]:
     return out
 
 
+def _to_display(page: Any) -> Callable[[Box], Box]:
+    """Boxes from PDF user space to the page as displayed: origin at the visible box's bottom left,
+    turned by the page's /Rotate (clockwise), so "up" and "left" are what a reader sees."""
+    left, bottom, right, top = page.get_cropbox()
+    width, height = right - left, top - bottom
+    rotation = page.get_rotation() % 360
+
+    def point(x: float, y: float) -> tuple[float, float]:
+        x, y = x - left, y - bottom
+        if rotation == 90:
+            return y, width - x
+        if rotation == 180:
+            return width - x, height - y
+        if rotation == 270:
+            return height - y, x
+        return x, y
+
+    def box(b: Box) -> Box:
+        (x1, y1), (x2, y2) = point(b[0], b[1]), point(b[2], b[3])
+        return (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
+
+    return box
+
+
+def _mostly_upward(lines: Sequence[_Line]) -> bool:
+    """Whether, line after line in one column, the text mostly climbs the page as displayed: PDFium
+    gives some rotated pages' lines last first."""
+    up = down = 0
+    for previous, line in zip(lines, lines[1:], strict=False):
+        if abs(line.left - previous.left) < 4 * line.size:
+            if line.base > previous.base + 0.1 * line.size:
+                up += 1
+            elif line.base < previous.base - 0.1 * line.size:
+                down += 1
+    return up > down
+
+
 def _page_lines(page: Any, number: int, height: float) -> list[_Line]:
-    """The page's text lines in content order, each character with its box."""
+    """The page's text lines in reading order, each character with its box as the page is displayed."""
+    display = _to_display(page)
     textpage = page.get_textpage()
     try:
         count = textpage.count_chars()
@@ -251,7 +289,8 @@ def _page_lines(page: Any, number: int, height: float) -> list[_Line]:
             text = "".join(chr(raw.FPDFText_GetUnicode(textpage.raw, i)) for i in range(count))
         lines: list[_Line] = []
         current: list[tuple[str, Box]] = []
-        for char, box in _characters(text, textpage):
+        for char, raw_box in _characters(text, textpage):
+            box = display(raw_box)
             if char in "\r\n":
                 if current:
                     lines.append(_Line(current, number, height))
@@ -263,7 +302,8 @@ def _page_lines(page: Any, number: int, height: float) -> list[_Line]:
                 current = []
         if current:
             lines.append(_Line(current, number, height))
-        return [line for line in lines if line.text.strip()]
+        lines = [line for line in lines if line.text.strip()]
+        return lines[::-1] if _mostly_upward(lines) else lines
     finally:
         textpage.close()
 

@@ -127,3 +127,28 @@ def many_lines_pdf(path: Path, lines: int, *, columns: int = 1, jitter: bool = F
         ops.append(f"1 0 0 1 {x:.1f} {14000 - row} Tm (w{i % 10}) Tj")
     ops.append("ET")
     return _raw_pages(path, "\n".join(ops), ["/Contents 5 0 R"], 14200)
+
+
+def rotated_pdf(path: Path, rotate: int, lines: list[str], origin: tuple[float, float] = (0, 0)) -> Path:
+    """A letter-size page with ``/Rotate rotate`` whose text is drawn turned the other way, so it
+    reads upright as displayed (a landscape scan, a rotated form), in a MediaBox starting at ``origin``."""
+    x0, y0 = origin
+    width, height = 612, 792
+    matrix = {
+        0: f"1 0 0 1 {x0 + 72} {y0 + height - 72}",
+        90: f"0 1 -1 0 {x0 + 72} {y0 + 72}",
+        180: f"-1 0 0 -1 {x0 + width - 72} {y0 + 72}",
+        270: f"0 -1 1 0 {x0 + width - 72} {y0 + height - 72}",
+    }[rotate]
+    content = f"BT /F1 12 Tf {matrix} Tm 16 TL\n" + "\n".join(f"({line}) Tj T*" for line in lines) + "\nET"
+    path.write_text(
+        "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+        "2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+        f"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [{x0} {y0} {x0 + width} {y0 + height}] /Rotate {rotate} "
+        "/Contents 5 0 R /Resources << /Font << /F1 6 0 R >> >> >> endobj\n"
+        f"5 0 obj << /Length {len(content)} >> stream\n{content}\nendstream endobj\n"
+        "6 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj\n"
+        "trailer << /Root 1 0 R >>\n%%EOF\n",
+        encoding="latin-1",
+    )
+    return path

@@ -345,3 +345,40 @@ def test_a_harmless_object_stream_still_reads(tmp_path: Path) -> None:
     harmless = _object_stream(["ASCII85Decode", "FlateDecode"], b"9 0 << /Type /Annot /Subtype /Text >>")
     path = raw_pdf(tmp_path / "fine.pdf", "", harmless)
     assert "Hello there." in read_source(path).text
+
+
+# --- Rotated pages and boxes that do not start at the origin -----------------------------------
+
+LETTER = [
+    "The harbour opened in May after two years",
+    "of repairs. The keeper is Ingrid Alvestad,",
+    "who lives in the white house by the pier.",
+]
+
+
+@pytest.mark.parametrize("origin", [(0, 0), (100, -300), (-50, 400)], ids=["origin", "offset", "negative-offset"])
+@pytest.mark.parametrize("rotate", [0, 90, 180, 270])
+def test_a_rotated_or_offset_page_reads_in_order_and_its_boxes_land_on_its_ink(
+    tmp_path: Path, rotate: int, origin: tuple[float, float]
+) -> None:
+    import pypdfium2 as pdfium
+
+    from tests.documents_made import rotated_pdf
+
+    path = rotated_pdf(tmp_path / "letter.pdf", rotate, LETTER, origin)
+    document = load_document(path)
+    assert [s.text for s in document.sentences] == [
+        "The harbour opened in May after two years of repairs.",
+        "The keeper is Ingrid Alvestad, who lives in the white house by the pier.",
+    ]
+    text, layout = extract_pdf(path.read_bytes())
+    width, height = layout.page_sizes[0]
+    assert (width, height) == ((792, 612) if rotate in (90, 270) else (612, 792))
+    page = pdfium.PdfDocument(path)[0]
+    image = page.render(scale=1).to_pil().convert("L")  # displayed as a reader sees it
+    start = text.index("Ingrid")
+    boxes = layout.boxes_of(start, start + len("Ingrid"))[1]
+    for left, bottom, right, top in boxes:
+        assert 0 <= left < right <= width and 0 <= bottom < top <= height
+        crop = image.crop((int(left), int(height - top), int(right) + 1, int(height - bottom) + 1))
+        assert crop.getextrema()[0] < 128, "the box holds no ink: it is not where the word is drawn"
