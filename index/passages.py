@@ -82,8 +82,9 @@ def make_passages(
 
     Args:
         documents: The documents, in corpus order; sentence ids count across them.
-        max_tokens: Largest passage in cl100k tokens. A single longer sentence
-            becomes a passage of its own.
+        max_tokens: Largest passage in cl100k tokens. A single longer sentence is cut
+            into pieces within the budget (:func:`_pieces`), each a passage of that one
+            sentence, so no passage costs more than the budget to embed or to read.
         overlap: How many sentences a passage shares with the one before it.
         model_max_tokens: The embedding model's limit; passages are kept within it.
         count_tokens: Counts tokens for ``max_tokens``.
@@ -106,8 +107,30 @@ def make_passages(
             if count_model_tokens is not None and model_max_tokens is not None
             else None
         )
+        model_limit = model_max_tokens if model_sizes is not None and model_max_tokens is not None else None
+        over = [
+            size > max_tokens or (model_limit is not None and model_sizes is not None and model_sizes[k] > model_limit)
+            for k, size in enumerate(sizes)
+        ]
+
         i = 0
         while i < len(sentences):
+            if over[i]:
+                sentence = sentences[i]
+                cuts = _pieces(sentence.text, max_tokens, model_max_tokens, count_tokens, count_model_tokens)
+                for start, end in cuts:
+                    passages.append(
+                        Passage(
+                            id=len(passages),
+                            document=document.path,
+                            sentence_ids=(first_id + i,),
+                            start=sentence.start + start,
+                            end=sentence.start + end,
+                            text=sentence.text[start:end],
+                        )
+                    )
+                i += 1
+                continue
             j = i + 1
             total = sizes[i]
             model_total = model_sizes[i] if model_sizes else 0
@@ -133,7 +156,61 @@ def make_passages(
             )
             if j >= len(sentences):
                 break
-            # Step forward, keeping `overlap` sentences, but always make progress.
-            i = max(i + 1, j - overlap)
+            # Step forward, keeping `overlap` sentences, but always make progress; a sentence cut
+            # into pieces next takes no overlap (its neighbour would only be repeated alone).
+            i = j if over[j] else max(i + 1, j - overlap)
         first_id += len(sentences)
     return passages
+
+
+PIECE_OVERLAP = 0.15  # of a piece, shared with the next: an answer cut at a piece's end is whole in the next
+
+
+def _pieces(
+    text: str,
+    max_tokens: int,
+    model_max_tokens: int | None,
+    count_tokens: TokenCounter,
+    count_model_tokens: TokenCounter | None,
+) -> list[tuple[int, int]]:
+    """Spans of ``text`` (one over-long sentence) that each fit the budgets, overlapping a little.
+
+    Cut at whitespace where there is some near the end of the window, else anywhere; each piece is
+    counted once or a few times (a window that does not fit is halved), so the work is linear in
+    the sentence's length.
+    """
+
+    def fits(piece: str) -> bool:
+        if count_tokens(piece) > max_tokens:
+            return False
+        if count_model_tokens is not None and model_max_tokens is not None:
+            return count_model_tokens(piece) <= model_max_tokens
+        return True
+
+    spans: list[tuple[int, int]] = []
+    width = max(8, 3 * max_tokens)  # characters: cl100k averages about 4 a token in English
+    start = 0
+    while start < len(text):
+        while start < len(text) and text[start].isspace():
+            start += 1
+        if start >= len(text):
+            break
+        size = width
+        while True:
+            end = min(len(text), start + size)
+            if end < len(text):
+                cut = text.rfind(" ", start + size * 7 // 10, end)  # a word boundary near the window's end
+                end = cut if cut > start else end
+            if fits(text[start:end]) or end - start <= 1:
+                break
+            size = max(1, (end - start) // 2)
+        while end > start + 1 and text[end - 1].isspace():
+            end -= 1
+        spans.append((start, end))
+        if end >= len(text):
+            break
+        step = max(1, int((end - start) * (1 - PIECE_OVERLAP)))
+        following = text.find(" ", start + step, end)  # start the next piece at a word
+        start = following + 1 if following > start else start + step
+        width = max(8, size)  # dense text (CJK) keeps the narrower window found
+    return spans

@@ -5,6 +5,7 @@ question produces a span."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -83,3 +84,18 @@ def test_a_question_over_the_readers_token_budget_is_answered_or_refused_never_a
     result = assistant.answer(question)  # no "Truncation error"
     if result.text is not None:
         assert result.citation is not None and result.text in result.citation.sentence
+
+
+@pytest.mark.parametrize("kilobytes", [50, 200, 1000])
+def test_one_very_long_sentence_is_read_in_bounded_windows(kilobytes: int) -> None:
+    """A 1 MB sentence cost over 100 s a question (read whole, ~0.1 s per KB); its pieces cost what any passage does."""
+    long = ", ".join(f"item {i} is blue" for i in range(kilobytes * 1024 // 16))
+    text = f"Alice opened the bakery in 1998. The inventory lists {long}. It sells bread."
+    assistant = Assistant.from_documents([make_document("doc.txt", text)], embedder=EMBEDDER)
+    for question in ("Who opened the bakery?", "What colour is item 40 in the inventory?"):
+        trace = assistant.trace(question)
+        passages = [s.passage for s in trace.retrieval.passages]
+        windows = assistant.reader.windows(question, passages)  # type: ignore[attr-defined]
+        assert len(windows) <= 2 * len(passages) <= 2 * assistant.settings.top_k
+        if trace.answer.citation is not None:
+            assert text[trace.answer.citation.start : trace.answer.citation.end] == trace.answer.citation.sentence
