@@ -311,22 +311,45 @@ def read_bytes(path: Path) -> bytes:
 
 
 def _read_file(path: Path) -> tuple[bytes, os.stat_result]:
-    """A document's bytes and its metadata, taken before the bytes: a write during the read changes it."""
+    """A document's bytes and its metadata, taken before the bytes: a write during the read changes it.
+
+    Only a regular file is read (a FIFO would block until a writer came, a device like /dev/zero
+    never ends), and never more than the size limit, whatever the size it reports (/proc files say 0).
+    """
     try:
-        with path.open("rb") as handle:
-            info = os.fstat(handle.fileno())
-            if info.st_size > MAX_DOCUMENT_BYTES:
-                raise DocumentTooLargeError(
-                    f"{path}: {info.st_size / 2**20:.1f} MiB is over the {MAX_DOCUMENT_BYTES // 2**20} MiB limit "
-                    "for one document; split it into smaller files"
-                )
-            data = handle.read()
+        if not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path):
+            raise UnreadableDocumentError(
+                f"{path}: is not a regular file (a pipe, device or socket); save its content to a file and give that"
+            )
+        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer (if one replaced
+        # the file since the check above).
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         raise DocumentNotFoundError(f"{path}: no such file; check the path") from None
     except IsADirectoryError:
         raise DocumentNotFoundError(f"{path}: is a directory, not a document") from None
     except OSError as exc:
         raise UnreadableDocumentError(f"{path}: cannot be read ({exc.strerror})") from None
+    info = os.fstat(descriptor)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(descriptor)
+        if stat.S_ISDIR(info.st_mode):
+            raise DocumentNotFoundError(f"{path}: is a directory, not a document")
+        raise UnreadableDocumentError(
+            f"{path}: is not a regular file (a pipe, device or socket); save its content to a file and give that"
+        )
+    with os.fdopen(descriptor, "rb") as handle:
+        too_large = DocumentTooLargeError(
+            f"{path}: over the {MAX_DOCUMENT_BYTES // 2**20} MiB limit for one document; split it into smaller files"
+        )
+        if info.st_size > MAX_DOCUMENT_BYTES:
+            raise too_large
+        try:
+            data = handle.read(MAX_DOCUMENT_BYTES + 1)
+        except OSError as exc:
+            raise UnreadableDocumentError(f"{path}: cannot be read ({exc.strerror})") from None
+        if len(data) > MAX_DOCUMENT_BYTES:
+            raise too_large
     return data, info
 
 

@@ -50,33 +50,95 @@ def _check_zip(data: bytes, name: str) -> None:
         raise DocxError(f"{name}: not a Word .docx file (no word/document.xml); save it as .docx and add it again")
 
 
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_WRAPPERS = {W + "sdt", W + "sdtContent", W + "customXml", W + "smartTag", W + "ins"}  # content inside, kept
+
+
+def _paragraph_text(paragraph: Any) -> str:
+    """A paragraph's visible text, content controls, hyperlinks and tracked insertions included;
+    deleted text and field codes (their own elements) are not text."""
+    parts: list[str] = []
+    for node in paragraph.iter(W + "t", W + "tab", W + "br", W + "cr"):
+        if _in_text_box(node, paragraph):
+            continue  # a text box's paragraphs float beside this one, not inside its sentences
+        parts.append((node.text or "") if node.tag == W + "t" else " ")
+    return " ".join("".join(parts).split())
+
+
+def _in_text_box(node: Any, paragraph: Any) -> bool:
+    parent = node.getparent()
+    while parent is not None and parent is not paragraph:
+        if parent.tag == W + "txbxContent":
+            return True
+        parent = parent.getparent()
+    return False
+
+
+def _inside(wrapper: Any) -> Any:
+    """What a wrapper holds: a content control's content, or the wrapper's own children."""
+    return wrapper.find(W + "sdtContent") if wrapper.tag == W + "sdt" else wrapper
+
+
+def _cells(row: Any) -> list[Any]:
+    cells: list[Any] = []
+    for child in row:
+        if child.tag == W + "tc":
+            cells.append(child)
+        elif child.tag in _WRAPPERS and _inside(child) is not None:  # a content control around cells
+            cells.extend(_cells(_inside(child)))
+    return cells
+
+
+def _cell_text(cell: Any) -> str:
+    """All of a cell's text, nested tables included, as one line."""
+    return " ".join(block for block in _blocks(cell) if block)
+
+
 def _row_text(row: Any) -> str:
     cells: list[str] = []
-    for cell in row.cells:
-        text = " ".join(cell.text.split())
-        if text and (not cells or cells[-1] != text):  # a merged cell is repeated once per grid column
+    for cell in _cells(row):
+        text = _cell_text(cell)
+        if text and (not cells or cells[-1] != text):  # a merged cell can repeat its neighbour's text
             cells.append(text)
     return " | ".join(cells)
 
 
+def _blocks(element: Any) -> list[str]:
+    """Paragraphs and table rows in document order, into content controls and other wrappers."""
+    blocks: list[str] = []
+    for child in element:
+        if child.tag == W + "p":
+            blocks.append(_paragraph_text(child))
+        elif child.tag == W + "tbl":
+            blocks.extend(_row_text(row) for row in _rows(child))
+        elif child.tag in _WRAPPERS and _inside(child) is not None:
+            blocks.extend(_blocks(_inside(child)))
+    return blocks
+
+
+def _rows(table: Any) -> list[Any]:
+    rows: list[Any] = []
+    for child in table:
+        if child.tag == W + "tr":
+            rows.append(child)
+        elif child.tag in _WRAPPERS and _inside(child) is not None:
+            rows.extend(_rows(_inside(child)))
+    return rows
+
+
 def extract_docx(data: bytes, name: str = "document.docx") -> str:
-    """The text of a Word file: paragraphs, headings and table rows in document order.
+    """The text of a Word file: paragraphs, headings and table rows in document order, with the text
+    of content controls and of tables nested in cells.
 
     Raises:
         DocxError: Not a .docx file, damaged, or unpacking to far more than a Word file does.
     """
     _check_zip(data, name)
     import docx
-    from docx.table import Table
 
     try:
         document = docx.Document(io.BytesIO(data))
-        blocks: list[str] = []
-        for item in document.iter_inner_content():
-            if isinstance(item, Table):
-                blocks.extend(_row_text(row) for row in item.rows)
-            else:
-                blocks.append(" ".join(item.text.split()))
+        blocks = _blocks(document.element.body)
     except (KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise DocxError(f"{name}: the Word file is damaged ({type(exc).__name__}); open and save it again") from None
     except Exception as exc:  # lxml's XMLSyntaxError and python-docx's own errors

@@ -420,7 +420,10 @@ def extract_pdf(data: bytes, name: str = "document.pdf") -> tuple[str, Layout]:
                 page.close()
     finally:
         pdf.close()
-    pages = _drop_running_lines(pages)
+    kept = _drop_running_lines(pages)
+    # A PDF whose only text is a line repeated in the margin (a stamp on every page) keeps it: it is
+    # all the text there is, not a scan.
+    pages = kept if any(kept) else pages
     lines = [line for page_lines in pages for line in page_lines]
     if not any(c.isalnum() for line in lines for c, _ in line.chars):
         raise PdfError(f"{name}: the PDF has no text layer (a scanned image?); run OCR on it first, then add it")

@@ -423,6 +423,13 @@ def check_index_dir(directory: str | Path) -> None:
     target = Path(directory).expanduser()
     if target.exists() and not target.is_dir():
         raise IndexStoreError(f"--index-dir {directory} is a file; give a folder for the index")
+    for above in target.parents:  # before minutes of embedding: a path that runs through a file
+        if above.exists():
+            if not above.is_dir():
+                raise IndexStoreError(
+                    f"the index folder {directory} is under a file ({above}); set QA_HOME or --index-dir to a folder"
+                )
+            break
     if not target.is_dir() or (target / MANIFEST).is_file():
         return
     try:

@@ -525,12 +525,14 @@ def _load_or_build(
     del previous  # its FAISS index may be large
     try:
         save_index(index, directory, stamps=stamps)
-    except PermissionError as exc:
-        # A read-only index folder: answer from what was built, and say it is not kept.
+    except OSError as exc:
+        # A read-only or impossible index folder (a read-only QA_HOME, /proc) or a full disk: answer
+        # from what was built, and say it is not kept and what to do; a previous index stays as it was.
         logger.warning(
-            "cannot write the index in %s (%s); answering from an index in memory that is not saved",
+            "cannot write the index in %s (%s); answering from an index in memory that is not saved "
+            "(set QA_HOME or --index-dir to a folder you can write)",
             directory,
-            exc.strerror,
+            exc.strerror or exc,
         )
     return index
 

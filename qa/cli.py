@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from qa.errors import QAError
+from qa.errors import ConfigError, QAError
 
 if TYPE_CHECKING:
     from qa.assistant import Assistant
@@ -45,7 +45,7 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     changes: dict[str, object] = {}
     if getattr(args, "model", None):
         changes["model"] = args.model
-    if getattr(args, "top_k", None):
+    if getattr(args, "top_k", None) is not None:  # 0 is refused by Settings, never replaced by the default
         changes["top_k"] = args.top_k
     if getattr(args, "reader", None):
         changes["reader"] = args.reader
@@ -55,9 +55,13 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         from index.vector_index import SearchSettings
 
         changes["search"] = SearchSettings(kind=args.index_type)
-    if getattr(args, "passage_tokens", None) or getattr(args, "overlap", None) is not None:
+    if getattr(args, "passage_tokens", None) is not None or getattr(args, "overlap", None) is not None:
+        if args.passage_tokens is not None and args.passage_tokens < 1:
+            raise ConfigError(f"--passage-tokens must be at least 1, got {args.passage_tokens}")
+        if args.overlap is not None and args.overlap < 0:
+            raise ConfigError(f"--overlap must be 0 or more sentences, got {args.overlap}")
         changes["passages"] = PassageSettings(
-            max_tokens=args.passage_tokens or settings.passages.max_tokens,
+            max_tokens=settings.passages.max_tokens if args.passage_tokens is None else args.passage_tokens,
             overlap=settings.passages.overlap if args.overlap is None else args.overlap,
         )
     return replace(settings, **changes)  # type: ignore[arg-type]
@@ -171,7 +175,21 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     if args.question == "-" or args.file:
-        questions = [line.strip() for line in _read_questions(args.file).splitlines() if line.strip()]
+        from qa.config import MAX_QUESTION_CHARS
+        from qa.questions.analysis import check_question
+
+        # Lines end at \n (and \r\n, \r) only: str.splitlines() would also cut a question at U+2028,
+        # U+0085 or a form feed inside it.
+        lines = _read_questions(args.file).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        questions = []
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                check_question(line, MAX_QUESTION_CHARS)  # fail before the slow model load, naming the line
+            except QAError as exc:
+                raise QAError(f"question on line {number}: {exc}") from None
+            questions.append(line.strip())
         if not questions:
             raise QAError("no questions to ask: the input is empty; give one question a line")
         assistant = _open_assistant(args)

@@ -61,6 +61,19 @@ class Settings:
     search: SearchSettings = SearchSettings()
 
     def __post_init__(self) -> None:
+        # Types first: Settings(top_k=2.5) fails here, with a message, not later inside a search.
+        if isinstance(self.top_k, bool) or not isinstance(self.top_k, int):
+            raise ConfigError(f"top_k must be a whole number of passages, got {self.top_k!r}")
+        if self.abstain_below is not None and (
+            isinstance(self.abstain_below, bool) or not isinstance(self.abstain_below, int | float)
+        ):
+            raise ConfigError(f"abstain_below must be a number in [0, 1] or None, got {self.abstain_below!r}")
+        if isinstance(self.max_question_chars, bool) or not isinstance(self.max_question_chars, int):
+            raise ConfigError(f"max_question_chars must be a whole number, got {self.max_question_chars!r}")
+        if self.max_question_chars < 1:
+            raise ConfigError(f"max_question_chars must be at least 1, got {self.max_question_chars}")
+        if not isinstance(self.model, str) or not isinstance(self.reader, str):
+            raise ConfigError("model and reader must be names or folders (strings)")
         if not 1 <= self.top_k <= MAX_TOP_K:
             raise ConfigError(
                 f"top_k (--top-k, QA_TOP_K) must be between 1 and {MAX_TOP_K}, got {self.top_k}; "

@@ -73,17 +73,21 @@ def load_test_set(path: str | Path, *, corpus: Sequence[str | Path] | None = Non
     """
     file = Path(path).expanduser()
     try:
-        raw = file.read_text(encoding="utf-8")
+        raw = file.read_text(encoding="utf-8-sig")  # a byte-order mark is not part of the first line
     except FileNotFoundError:
         raise TestSetError(f"{path}: no such test set") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise TestSetError(f"{path}: cannot be read ({exc})") from None
     stripped = raw.lstrip()
-    if stripped.startswith("{") and '"data"' in stripped[:2000] and file.suffix.lower() == ".json":
+    data: Any = None
+    if stripped.startswith("{") and file.suffix.lower() == ".json":
         try:
             data = json.loads(raw)
         except ValueError as exc:
-            raise TestSetError(f"{path}: not valid JSON ({exc})") from None
+            if '"data"' in stripped[:2000]:
+                raise TestSetError(f"{path}: not valid JSON ({exc})") from None
+    # A .json file holding one object is SQuAD JSON, unless that object is one JSON Lines row.
+    if isinstance(data, dict) and "question" not in data:
         corpora = _squad(file, data)
     else:
         corpora = _jsonl(file, raw, corpus)
@@ -95,7 +99,8 @@ def load_test_set(path: str | Path, *, corpus: Sequence[str | Path] | None = Non
 def _jsonl(file: Path, raw: str, corpus: Sequence[str | Path] | None) -> list[EvalCorpus]:
     default = tuple(Path(p) for p in corpus) if corpus else tuple(bundled_documents())
     groups: dict[tuple[Path, ...], list[EvalQuestion]] = {}
-    for number, line in enumerate(raw.splitlines(), 1):
+    # Lines end at \n only: a JSON string may hold U+2028 raw, which str.splitlines() would cut at.
+    for number, line in enumerate(raw.replace("\r\n", "\n").split("\n"), 1):
         if not line.strip():
             continue
         try:
@@ -135,35 +140,79 @@ def _field(row: Any, name: str, kind: type, file: Path, number: int, *, default:
         return tuple(value)
     if not isinstance(value, str) or (name == "question" and not value.strip()):
         raise TestSetError(f'{where}: "{name}" must be a non-empty string, not {value!r:.60}')
+    if name == "question":
+        _check_question(value, where)
     return value
 
 
-def _squad(file: Path, data: dict[str, Any]) -> list[EvalCorpus]:
-    corpora: list[EvalCorpus] = []
+def _check_question(question: str, where: str) -> None:
+    """The checks every question gets when asked, here, before any indexing, naming the row."""
+    from qa.config import MAX_QUESTION_CHARS
+    from qa.errors import QuestionError
+    from qa.questions.analysis import check_question
+
     try:
-        for article in data["data"]:
-            title = str(article.get("title", f"article-{len(corpora)}"))
-            texts: list[str] = []
-            questions: list[EvalQuestion] = []
-            offset = 0
-            for paragraph in article["paragraphs"]:
-                context = paragraph["context"]
-                for qa in paragraph["qas"]:
-                    impossible = bool(qa.get("is_impossible", False))
-                    answers = [] if impossible else qa.get("answers", [])
-                    questions.append(
-                        EvalQuestion(
-                            id=str(qa["id"]),
-                            question=str(qa["question"]),
-                            answers=tuple(str(a["text"]) for a in answers),
-                            gold_offsets=tuple(offset + int(a["answer_start"]) for a in answers),
-                            paragraph=(offset, offset + len(context)),
+        check_question(question, MAX_QUESTION_CHARS)
+    except QuestionError as exc:
+        raise TestSetError(f"{where}: {exc}") from None
+
+
+def _squad(file: Path, data: dict[str, Any]) -> list[EvalCorpus]:
+    """SQuAD v1.1/v2.0 JSON, every level checked: a field of the wrong shape is an error naming where."""
+
+    def need(value: Any, kind: type, where: str, what: str) -> Any:
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise TestSetError(f"{file}: {where}: {what}, not {value!r:.60}; see `qa eval --help`")
+        return value
+
+    corpora: list[EvalCorpus] = []
+    for a, article in enumerate(need(data.get("data"), list, "data", '"data" must be a list of articles')):
+        need(article, dict, f"article {a + 1}", "an article must be an object")
+        title = str(article.get("title", f"article-{a + 1}"))
+        texts: list[str] = []
+        questions: list[EvalQuestion] = []
+        offset = 0
+        paragraphs = need(article.get("paragraphs"), list, title, '"paragraphs" must be a list')
+        for p, paragraph in enumerate(paragraphs):
+            here = f"{title}, paragraph {p + 1}"
+            need(paragraph, dict, here, "a paragraph must be an object")
+            context = need(paragraph.get("context"), str, here, '"context" must be a string')
+            for qa in need(paragraph.get("qas"), list, here, '"qas" must be a list'):
+                need(qa, dict, here, "a question must be an object")
+                qid = str(qa.get("id", f"{here}, question {len(questions) + 1}"))
+                question = need(qa.get("question"), str, f"question {qid}", '"question" must be a string')
+                if not question.strip():
+                    raise TestSetError(f"{file}: question {qid}: the question is empty")
+                _check_question(question, f"{file}: question {qid}")
+                impossible = bool(qa.get("is_impossible", False))
+                answers = [] if impossible else need(qa.get("answers", []), list, qid, '"answers" must be a list')
+                texts_of: list[str] = []
+                starts: list[int] = []
+                for answer in answers:
+                    at = f"question {qid}"
+                    need(answer, dict, at, "an answer must be an object")
+                    text = need(answer.get("text"), str, at, 'an answer\'s "text" must be a string')
+                    start = need(answer.get("answer_start"), int, at, '"answer_start" must be an integer')
+                    if not 0 <= start <= len(context) - len(text) or context[start : start + len(text)] != text:
+                        raise TestSetError(
+                            f"{file}: question {qid}: answer {text!r:.40} is not at answer_start {start} of its "
+                            "paragraph; fix the offset"
                         )
+                    texts_of.append(text)
+                    starts.append(offset + start)
+                questions.append(
+                    EvalQuestion(
+                        id=qid,
+                        question=question,
+                        answers=tuple(texts_of),
+                        gold_offsets=tuple(starts),
+                        paragraph=(offset, offset + len(context)),
                     )
-                texts.append(context)
-                offset += len(context) + 2  # the blank line that joins paragraphs
-            document = make_document(f"{file}#{title}", "\n\n".join(texts))
-            corpora.append(EvalCorpus(name=title, questions=tuple(questions), documents=(document,)))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise TestSetError(f"{file}: not SQuAD JSON ({exc!r})") from None
+                )
+            texts.append(context)
+            offset += len(context) + 2  # the blank line that joins paragraphs
+        if not texts:
+            raise TestSetError(f"{file}: {title}: no paragraphs")
+        document = make_document(f"{file}#{title}", "\n\n".join(texts))
+        corpora.append(EvalCorpus(name=title, questions=tuple(questions), documents=(document,)))
     return corpora
