@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import functools
 import heapq
+import math
 import re
 import statistics
 import zlib
@@ -218,6 +219,12 @@ def _active_content(data: bytes) -> bool:
     return False
 
 
+def _finite(box: Sequence[float]) -> Box:
+    """A character box, or an empty one at the origin when a degenerate text matrix made it infinite or NaN."""
+    left, bottom, right, top = (float(v) for v in box)
+    return (left, bottom, right, top) if all(map(math.isfinite, (left, bottom, right, top))) else (0.0, 0.0, 0.0, 0.0)
+
+
 def _characters(text: str, textpage: Any) -> list[tuple[str, Box]]:
     """PDFium's characters with their boxes, a character outside the BMP as one (PDFium gives its two
     UTF-16 halves as two characters; apart, UTF-8 cannot encode them) and a lone half as U+FFFD."""
@@ -225,11 +232,11 @@ def _characters(text: str, textpage: Any) -> list[tuple[str, Box]]:
     i = 0
     while i < len(text):
         char = text[i]
-        box: Box = tuple(textpage.get_charbox(i))  # type: ignore[assignment]
+        box: Box = _finite(textpage.get_charbox(i))
         if "\ud800" <= char <= "\udbff" and i + 1 < len(text) and "\udc00" <= text[i + 1] <= "\udfff":
             low = text[i + 1]
             char = chr(0x10000 + ((ord(char) - 0xD800) << 10) + (ord(low) - 0xDC00))
-            other = tuple(textpage.get_charbox(i + 1))
+            other = _finite(textpage.get_charbox(i + 1))
             box = (min(box[0], other[0]), min(box[1], other[1]), max(box[2], other[2]), max(box[3], other[3]))
             i += 1
         elif "\ud800" <= char <= "\udfff":
@@ -345,6 +352,16 @@ def _new_paragraph(previous: _Line, line: _Line, pitch: float, column_right: flo
     return previous.right + 0.25 * previous.size + width < column_right
 
 
+def _load_page(pdf: Any, index: int) -> Any | None:
+    """Page ``index``, or None when the page tree names a page that is not there (a wrong /Count)."""
+    import pypdfium2 as pdfium
+
+    try:
+        return pdf[index]
+    except pdfium.PdfiumError:
+        return None
+
+
 def _check_text_size(pdf: Any, name: str) -> None:
     """Refuse, before any character is read into Python, a PDF holding more text than MAX_CHARACTERS.
 
@@ -352,7 +369,9 @@ def _check_text_size(pdf: Any, name: str) -> None:
     """
     total = 0
     for number in range(len(pdf)):
-        page = pdf[number]
+        page = _load_page(pdf, number)
+        if page is None:
+            continue
         try:
             textpage = page.get_textpage()
             try:
@@ -387,9 +406,9 @@ def _column_rights(lines: Sequence[_Line]) -> dict[int, float]:
         elif kind == 2:
             heapq.heappush(open_lines, (-lines[i].right, i))
         else:
-            while open_lines[0][1] in ended:
+            while open_lines and open_lines[0][1] in ended:
                 heapq.heappop(open_lines)
-            rights[id(lines[i])] = -open_lines[0][0]
+            rights[id(lines[i])] = -open_lines[0][0] if open_lines else lines[i].right
     return rights
 
 
@@ -403,10 +422,14 @@ def extract_pdf(data: bytes, name: str = "document.pdf") -> tuple[str, Layout]:
     pdf = _open(data, name)
     try:
         _check_text_size(pdf, name)
-        sizes = []
-        pages = []
+        sizes: list[tuple[float, float]] = []
+        pages: list[list[_Line]] = []
         for number in range(1, len(pdf) + 1):
-            page = pdf[number - 1]
+            page = _load_page(pdf, number - 1)
+            if page is None:  # counted in the page tree but not there: a page without text
+                sizes.append((0.0, 0.0))
+                pages.append([])
+                continue
             try:
                 width, height = page.get_size()
                 if max(width, height) > MAX_PAGE_POINTS:
