@@ -7,7 +7,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -174,3 +174,30 @@ def pg_url(pg_server, request: pytest.FixtureRequest) -> str:  # type: ignore[no
         connection.execute(f"DROP DATABASE IF EXISTS {name}")
         connection.execute(f"CREATE DATABASE {name}")
     return base.replace("/postgres?", f"/{name}?", 1)
+
+
+def cpu_scaling(
+    small: Callable[[], object], large: Callable[[], object], *, factor: float = 6.0
+) -> tuple[float, float]:
+    """CPU seconds of ``small()`` and ``large()``: the fastest of five runs each, taken in turn.
+
+    Runs alternate, so a busy spell on the machine hits both sizes; a ratio over ``factor`` is
+    measured again, up to three times, because a linear step can look slow once under load,
+    while quadratic work is slow every time.
+    """
+    import time
+
+    best = (float("inf"), float("inf"))
+    for _ in range(3):
+        times: tuple[list[float], list[float]] = ([], [])
+        for _ in range(5):
+            for i, run in enumerate((small, large)):
+                started = time.process_time()
+                run()
+                times[i].append(time.process_time() - started)
+        measured = (min(times[0]), min(times[1]))
+        if measured[1] / max(measured[0], 1e-9) < best[1] / max(best[0], 1e-9):
+            best = measured
+        if best[1] <= factor * best[0] + 0.01:
+            break
+    return best

@@ -1,13 +1,13 @@
 """Reading, cleaning, splitting and cutting into passages grow linearly with the input, on adversarial shapes.
 
-Times are CPU times of this process (``time.process_time``), the fastest of five runs, so
-another busy process on the machine (or a garbage collection) does not make a linear step
+Times are CPU times of this process (``time.process_time``), the fastest of five runs taken in
+turn with the other size, measured again when a ratio looks high (``tests.conftest.cpu_scaling``),
+so another busy process on the machine (or a garbage collection) does not make a linear step
 look quadratic.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +15,7 @@ import pytest
 
 from index.documents import load_document
 from index.passages import count_cl100k, make_passages
+from tests.conftest import cpu_scaling
 
 SHAPES: dict[str, Callable[[int], str]] = {
     "many-short-lines": lambda n: "a\n" * (n // 2),
@@ -32,15 +33,6 @@ def _process(path: Path) -> None:
     make_passages([document], count_tokens=count_cl100k)
 
 
-def _cpu_seconds(path: Path) -> float:
-    times = []
-    for _ in range(5):
-        start = time.process_time()
-        _process(path)
-        times.append(time.process_time() - start)
-    return min(times)
-
-
 @pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_four_times_the_input_takes_at_most_six_times_as_long(shape: str, tmp_path: Path) -> None:
     # 4x the input: linear work takes 4x, quadratic 16x. The wide gap leaves room for this
@@ -50,5 +42,5 @@ def test_four_times_the_input_takes_at_most_six_times_as_long(shape: str, tmp_pa
     small.write_text(SHAPES[shape](100_000), encoding="utf-8", newline="")
     large.write_text(SHAPES[shape](400_000), encoding="utf-8", newline="")
     _process(small)  # caches and imports
-    t_small, t_large = _cpu_seconds(small), _cpu_seconds(large)
+    t_small, t_large = cpu_scaling(lambda: _process(small), lambda: _process(large))
     assert t_large <= 6 * t_small + 0.01, f"{shape}: {t_small:.3f} s -> {t_large:.3f} s"

@@ -9,7 +9,7 @@ import pytest
 
 from index.documents import load_document, read_source
 from index.pdf import PdfError, extract_pdf
-from tests.conftest import SEED
+from tests.conftest import SEED, cpu_scaling
 from tests.documents_made import FONT, article_pdf, drawn_pdf, raw_pdf
 
 
@@ -237,17 +237,6 @@ def test_a_small_pdf_repeating_its_text_is_refused_in_seconds_within_a_memory_ce
     assert float(seconds) < 30  # CPU seconds; about 1 here (loose for a busy machine)
 
 
-def _cpu_seconds_to_read(path: Path) -> float:
-    import time
-
-    best = float("inf")
-    for _ in range(3):
-        started = time.process_time()
-        extract_pdf(path.read_bytes())
-        best = min(best, time.process_time() - started)
-    return best
-
-
 MANY_LINES = {
     "one column, same left": dict(columns=1),
     "one column, jittered lefts": dict(columns=1, jitter=True),
@@ -262,7 +251,7 @@ def test_four_times_the_lines_on_a_page_take_at_most_six_times_as_long(tmp_path:
     small = many_lines_pdf(tmp_path / "small.pdf", 1500, **shape)
     large = many_lines_pdf(tmp_path / "large.pdf", 6000, **shape)
     extract_pdf(small.read_bytes())  # imports and caches
-    t_small, t_large = _cpu_seconds_to_read(small), _cpu_seconds_to_read(large)
+    t_small, t_large = cpu_scaling(lambda: extract_pdf(small.read_bytes()), lambda: extract_pdf(large.read_bytes()))
     assert t_large <= 6 * t_small + 0.05, f"{t_small:.3f} s -> {t_large:.3f} s"
 
 
