@@ -105,9 +105,14 @@ def test_large_files_are_memory_mapped_and_still_verified(
     faiss_file = next(tmp_path.glob("passages.*"))
     data = bytearray(faiss_file.read_bytes())
     data[-10] ^= 0x01
-    faiss_file.write_bytes(bytes(data))
+    # The damaged copy replaces the file (a new inode), as the store's own writes do: truncating a file
+    # that `loaded` still maps would make any touch of the mapping a SIGBUS (it crashed a run under load).
+    damaged = faiss_file.with_name("damaged.tmp")
+    damaged.write_bytes(bytes(data))
+    damaged.replace(faiss_file)
     with pytest.raises(IndexCorruptError, match="checksum"):
         load_index(tmp_path)
+    del loaded
 
 
 def test_a_write_that_fails_midway_leaves_the_old_index_and_no_debris(
