@@ -310,6 +310,16 @@ def read_bytes(path: Path) -> bytes:
     return _read_file(path)[0]
 
 
+def _only_regular(path: Path, mode: int) -> None:
+    """Refuse a directory, a pipe, a device or a socket by its mode."""
+    if stat.S_ISDIR(mode):
+        raise DocumentNotFoundError(f"{path}: is a directory, not a document")
+    if not stat.S_ISREG(mode):
+        raise UnreadableDocumentError(
+            f"{path}: is not a regular file (a pipe, device or socket); save its content to a file and give that"
+        )
+
+
 def _read_file(path: Path) -> tuple[bytes, os.stat_result]:
     """A document's bytes and its metadata, taken before the bytes: a write during the read changes it.
 
@@ -317,27 +327,21 @@ def _read_file(path: Path) -> tuple[bytes, os.stat_result]:
     never ends), and never more than the size limit, whatever the size it reports (/proc files say 0).
     """
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path):
-            raise UnreadableDocumentError(
-                f"{path}: is not a regular file (a pipe, device or socket); save its content to a file and give that"
-            )
+        mode = os.stat(path).st_mode
+        _only_regular(path, mode)
         # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer (if one replaced
         # the file since the check above).
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except (DocumentNotFoundError, UnreadableDocumentError):
+        raise
     except FileNotFoundError:
         raise DocumentNotFoundError(f"{path}: no such file; check the path") from None
-    except IsADirectoryError:
-        raise DocumentNotFoundError(f"{path}: is a directory, not a document") from None
     except OSError as exc:
         raise UnreadableDocumentError(f"{path}: cannot be read ({exc.strerror})") from None
     info = os.fstat(descriptor)
     if not stat.S_ISREG(info.st_mode):
         os.close(descriptor)
-        if stat.S_ISDIR(info.st_mode):
-            raise DocumentNotFoundError(f"{path}: is a directory, not a document")
-        raise UnreadableDocumentError(
-            f"{path}: is not a regular file (a pipe, device or socket); save its content to a file and give that"
-        )
+        _only_regular(path, info.st_mode)
     with os.fdopen(descriptor, "rb") as handle:
         too_large = DocumentTooLargeError(
             f"{path}: over the {MAX_DOCUMENT_BYTES // 2**20} MiB limit for one document; split it into smaller files"

@@ -79,14 +79,15 @@ def _inside(wrapper: Any) -> Any:
     return wrapper.find(W + "sdtContent") if wrapper.tag == W + "sdt" else wrapper
 
 
-def _cells(row: Any) -> list[Any]:
-    cells: list[Any] = []
-    for child in row:
-        if child.tag == W + "tc":
-            cells.append(child)
-        elif child.tag in _WRAPPERS and _inside(child) is not None:  # a content control around cells
-            cells.extend(_cells(_inside(child)))
-    return cells
+def _children(element: Any, tag: str) -> list[Any]:
+    """``element``'s children with ``tag`` (a table's rows, a row's cells), looking into wrappers."""
+    found: list[Any] = []
+    for child in element:
+        if child.tag == tag:
+            found.append(child)
+        elif child.tag in _WRAPPERS and (inner := _inside(child)) is not None:  # a content control around them
+            found.extend(_children(inner, tag))
+    return found
 
 
 def _cell_text(cell: Any) -> str:
@@ -96,7 +97,7 @@ def _cell_text(cell: Any) -> str:
 
 def _row_text(row: Any) -> str:
     cells: list[str] = []
-    for cell in _cells(row):
+    for cell in _children(row, W + "tc"):
         text = _cell_text(cell)
         if text and (not cells or cells[-1] != text):  # a merged cell can repeat its neighbour's text
             cells.append(text)
@@ -110,20 +111,10 @@ def _blocks(element: Any) -> list[str]:
         if child.tag == W + "p":
             blocks.append(_paragraph_text(child))
         elif child.tag == W + "tbl":
-            blocks.extend(_row_text(row) for row in _rows(child))
-        elif child.tag in _WRAPPERS and _inside(child) is not None:
-            blocks.extend(_blocks(_inside(child)))
+            blocks.extend(_row_text(row) for row in _children(child, W + "tr"))
+        elif child.tag in _WRAPPERS and (inner := _inside(child)) is not None:
+            blocks.extend(_blocks(inner))
     return blocks
-
-
-def _rows(table: Any) -> list[Any]:
-    rows: list[Any] = []
-    for child in table:
-        if child.tag == W + "tr":
-            rows.append(child)
-        elif child.tag in _WRAPPERS and _inside(child) is not None:
-            rows.extend(_rows(_inside(child)))
-    return rows
 
 
 def extract_docx(data: bytes, name: str = "document.docx") -> str:

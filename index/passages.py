@@ -107,11 +107,9 @@ def make_passages(
             if count_model_tokens is not None and model_max_tokens is not None
             else None
         )
-        model_limit = model_max_tokens if model_sizes is not None and model_max_tokens is not None else None
-        over = [
-            size > max_tokens or (model_limit is not None and model_sizes is not None and model_sizes[k] > model_limit)
-            for k, size in enumerate(sizes)
-        ]
+        over = [size > max_tokens for size in sizes]  # sentences cut into pieces
+        if model_sizes is not None and model_max_tokens is not None:
+            over = [o or m > model_max_tokens for o, m in zip(over, model_sizes, strict=True)]
 
         i = 0
         while i < len(sentences):

@@ -126,21 +126,26 @@ _HNSW = "CREATE INDEX IF NOT EXISTS qa_passages_embedding ON qa_passages USING h
 _PASSWORD_SETTING = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*)", re.IGNORECASE)
 
 
-def redact(text: str) -> str:
-    """``text`` (a URL, a key=value DSN, or a message holding one) with every password as ``***``.
-
-    In a URL the password runs from the first ``:`` after the user name to the *last* ``@`` of the
-    authority, so a password holding ``@``, ``:``, ``/`` or ``?`` is masked whole.
-    """
+def _url_password(text: str) -> tuple[int, int] | None:
+    """Where the password of a ``postgres(ql)://`` URL in ``text`` lies: from the first ``:`` after
+    the user name to the *last* ``@`` of the authority, so a password holding ``@``, ``:``, ``/`` or
+    ``?`` is found whole. None when there is no such URL or it has no password."""
     scheme = re.search(r"postgres(?:ql)?://", text)
-    if scheme:
-        head, rest = text[: scheme.end()], text[scheme.end() :]
-        before_query = rest.split("?", 1)[0]
-        at = before_query.rfind("@") if "@" in before_query else rest.rfind("@")
-        if at > 0 and ":" in rest[:at]:
-            user = rest[: rest.index(":")]
-            rest = f"{user}:***{rest[at:]}"
-        text = head + rest
+    if not scheme:
+        return None
+    rest = text[scheme.end() :]
+    before_query = rest.split("?", 1)[0]
+    at = before_query.rfind("@") if "@" in before_query else rest.rfind("@")
+    if at <= 0 or ":" not in rest[:at]:
+        return None
+    return scheme.end() + rest.index(":") + 1, scheme.end() + at
+
+
+def redact(text: str) -> str:
+    """``text`` (a URL, a key=value DSN, or a message holding one) with every password as ``***``."""
+    span = _url_password(text)
+    if span:
+        text = text[: span[0]] + "***" + text[span[1] :]
     return _PASSWORD_SETTING.sub(r"\1***", text)
 
 
@@ -151,13 +156,9 @@ def _passwords(dsn: str) -> list[str]:
     ``ss@word@host`` and its error quotes that: the pieces are what such a message can show.
     """
     found: list[str] = [m.group(2).strip("'") for m in _PASSWORD_SETTING.finditer(dsn)]
-    scheme = re.search(r"postgres(?:ql)?://", dsn)
-    if scheme:
-        rest = dsn[scheme.end() :]
-        before_query = rest.split("?", 1)[0]
-        at = before_query.rfind("@") if "@" in before_query else rest.rfind("@")
-        if at > 0 and ":" in rest[:at]:
-            found.append(rest[rest.index(":") + 1 : at])
+    span = _url_password(dsn)
+    if span:
+        found.append(dsn[span[0] : span[1]])
     pieces = {piece for secret in found for piece in [secret, *re.split(r"[@:/?#&=]", secret)] if len(piece) >= 3}
     return sorted(pieces, key=len, reverse=True)
 

@@ -181,9 +181,7 @@ def _squad(file: Path, data: dict[str, Any]) -> list[EvalCorpus]:
                 need(qa, dict, here, "a question must be an object")
                 qid = str(qa.get("id", f"{here}, question {len(questions) + 1}"))
                 question = need(qa.get("question"), str, f"question {qid}", '"question" must be a string')
-                if not question.strip():
-                    raise TestSetError(f"{file}: question {qid}: the question is empty")
-                _check_question(question, f"{file}: question {qid}")
+                _check_question(question, f"{file}: question {qid}")  # empty ones included
                 impossible = bool(qa.get("is_impossible", False))
                 answers = [] if impossible else need(qa.get("answers", []), list, qid, '"answers" must be a list')
                 texts_of: list[str] = []
