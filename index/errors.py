@@ -66,6 +66,10 @@ class NoDocumentsError(DocumentError):
     """A directory holds no readable documents."""
 
 
+class NoMatchingDocumentError(QAError, ValueError):
+    """A document filter (``--document``, ``documents=``) matches none of the indexed documents."""
+
+
 class IndexStoreError(QAError):
     """The index directory cannot be used."""
 

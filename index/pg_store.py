@@ -33,7 +33,7 @@ import logging
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -217,20 +217,34 @@ class Snapshot:
         self.settings = PassageSettings(**settings)
         self.average_terms = terms / self.passages if self.passages else 1.0
 
-    def dense(self, vector: np.ndarray, k: int) -> list[Hit]:
-        """The ``k`` passages nearest to ``vector`` by cosine, from the HNSW index; score = cosine."""
+    def dense(self, vector: np.ndarray, k: int, documents: Collection[str] | None = None) -> list[Hit]:
+        """The ``k`` passages nearest to ``vector`` by cosine, from the HNSW index; score = cosine.
+
+        ``documents`` (paths): only their passages, scored exactly (as the local index scores a
+        filter), so a small document is never lost to the graph search.
+        """
+        v = np.asarray(vector, dtype=np.float32)
+        if documents is not None:
+            rows = self._connection.execute(
+                "SELECT p.id, 1 - (p.embedding <=> %(v)s), d.path, p.ord FROM qa_passages p "
+                "JOIN qa_documents d ON d.id = p.document_id WHERE d.path = ANY(%(paths)s) "
+                'ORDER BY p.embedding <=> %(v)s, d.path COLLATE "C", p.ord LIMIT %(k)s',
+                {"v": v, "k": int(k), "paths": sorted(documents)},
+            ).fetchall()
+            hits = [Hit(r[0], float(r[1]), (r[2], r[3])) for r in rows]
+            return sorted(hits, key=lambda h: (-np.float32(h.score), h.key))
         # pgvector returns at most ef_search rows per index scan; keep it well above k for recall.
         self._connection.execute(f"SET LOCAL hnsw.ef_search = {min(1000, max(100, 4 * int(k)))}")
         rows = self._connection.execute(
             "SELECT p.id, 1 - (p.embedding <=> %(v)s), d.path, p.ord FROM "
             "(SELECT id, document_id, ord, embedding FROM qa_passages ORDER BY embedding <=> %(v)s LIMIT %(k)s) p "
             "JOIN qa_documents d ON d.id = p.document_id",
-            {"v": np.asarray(vector, dtype=np.float32), "k": int(k)},
+            {"v": v, "k": int(k)},
         ).fetchall()
         hits = [Hit(r[0], float(r[1]), (r[2], r[3])) for r in rows]
         return sorted(hits, key=lambda h: (-np.float32(h.score), h.key))
 
-    def keywords(self, query: Sequence[str], k: int) -> list[Hit]:
+    def keywords(self, query: Sequence[str], k: int, documents: Collection[str] | None = None) -> list[Hit]:
         """The ``k`` best passages by BM25 for ``query``'s terms (Lucene's variant, as bm25s computes it).
 
         score = Σ over query terms (repeats count) of idf · tf / (tf + k1 · (1 − b + b · len / avglen)),
@@ -247,13 +261,20 @@ class Snapshot:
             ), scored AS (
                 SELECT p.passage_id,
                     sum(q.weight * p.tf / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.n_terms / %(avg)s))) AS score
-                FROM qa_postings p JOIN q ON q.id = p.term_id
+                FROM qa_postings p JOIN q ON q.id = p.term_id {within}
                 GROUP BY p.passage_id ORDER BY score DESC LIMIT %(limit)s
             )
             SELECT s.passage_id, s.score, d.path, pa.ord FROM scored s
             JOIN qa_passages pa ON pa.id = s.passage_id JOIN qa_documents d ON d.id = pa.document_id
-            """,
+            """.replace(
+                "{within}",
+                ""
+                if documents is None
+                else "WHERE p.passage_id IN (SELECT x.id FROM qa_passages x JOIN qa_documents y "
+                "ON y.id = x.document_id WHERE y.path = ANY(%(paths)s))",
+            ),
             {
+                "paths": sorted(documents or ()),
                 "terms": list(query),
                 "n": float(self.passages),
                 "k1": BM25_K1,
@@ -283,6 +304,11 @@ class Snapshot:
             passages[pid] = Passage(pid, document.path, own, start, end, document.text[start:end])
             vectors[pid] = _array(vector)
         return Excerpt(tuple(d for d, _ in by_id.values()), sentences, passages, vectors)
+
+    def paths(self) -> list[str]:
+        """Every document's path, in path order (what a document filter is matched against)."""
+        rows = self._connection.execute('SELECT path FROM qa_documents ORDER BY path COLLATE "C"').fetchall()
+        return [str(r[0]) for r in rows]
 
     def summaries(self, limit: int) -> tuple[tuple[DocumentSummary, ...], int]:
         """The first ``limit`` documents in path order, without their text, and how many there are."""

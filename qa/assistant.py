@@ -34,8 +34,10 @@ from qa.errors import ConfigError, IndexNotFoundError, IndexStoreError, NoDocume
 from qa.questions.analysis import check_question
 from qa.questions.attribution import context_sentences, what_was_said
 from qa.readers.base import Candidate, Reader, Reading, SentenceOnlyReader
+from qa.readers.judge import CandidateView, features
 from qa.result import Answer, Citation, Span
 from qa.retriever import HybridRetriever, Retrieval, StoreRetriever
+from qa.selection import select
 
 if TYPE_CHECKING:
     from index.pg_store import PgStore
@@ -350,8 +352,17 @@ class Assistant:
         """Return the question stripped, or raise :class:`QuestionError` if it cannot be asked."""
         return check_question(question, self.settings.max_question_chars)
 
-    def answer(self, question: str) -> Answer:
+    def answer(self, question: str, documents: str | Sequence[str] | None = None) -> Answer:
         """Answer one question, citing the exact supporting sentence(s).
+
+        Args:
+            question: The question.
+            documents: Ask only within these documents: paths, file names or globs such as
+                ``"*.pdf"`` (:mod:`qa.selection`); every indexed document when ``None``.
+
+        Raises:
+            QuestionError: The question is empty or too long.
+            NoMatchingDocumentError: ``documents`` names no indexed document.
 
         Example:
             >>> from qa import Assistant
@@ -361,8 +372,26 @@ class Assistant:
             ('Qom', True)
         """
         question = self.check_question(question)
+        chosen = self.select(documents)
         with self._threads.limit(limits=1):
-            return self.respond(question, self.retriever.retrieve(question))
+            return self.respond(question, self.retriever.retrieve(question, documents=chosen))
+
+    def document_paths(self) -> list[str]:
+        """The paths of every indexed document (for a store, read from it now)."""
+        if self.store is not None:
+            with self.store.snapshot() as snapshot:
+                return snapshot.paths()
+        return [d.path for d in self.index.documents]
+
+    def select(self, documents: str | Sequence[str] | None) -> frozenset[str] | None:
+        """The indexed paths that ``documents`` names (:func:`qa.selection.select`); ``None``: all.
+
+        Raises:
+            NoMatchingDocumentError: ``documents`` names no indexed document.
+        """
+        if documents is None or (not isinstance(documents, str) and not documents):
+            return None
+        return select(documents, self.document_paths())
 
     @property
     def threshold(self) -> float:
@@ -379,6 +408,8 @@ class Assistant:
         An abstention still shows the closest sentence found (:meth:`closest_sentence`).
         """
         reading = reading or self.read(question, retrieval)
+        if getattr(self.reader, "judge", None) is not None:
+            reading = Reading(tuple(c for c, _ in self.judged(question, retrieval, reading)))
         best = reading.best
         if best is None or best.confidence < self.threshold or best.end <= best.start:
             return Answer(
@@ -390,6 +421,45 @@ class Assistant:
                 closest=self.closest_sentence(question, retrieval, best),
             )
         return self.build_answer(question, best, retrieval.corpus)
+
+    def judged(self, question: str, retrieval: Retrieval, reading: Reading) -> list[tuple[Candidate, dict[str, float]]]:
+        """Every candidate with the judge's signals (:mod:`qa.readers.judge`), best first.
+
+        With a reader that carries a judge, a candidate's confidence is the judge's probability and
+        the order is by it; otherwise both stay the reader's (its margin, calibrated).
+        """
+        judge = getattr(self.reader, "judge", None)
+        ranks = {
+            (s.passage.document, s.passage.start, s.passage.end): (r, s) for r, s in enumerate(retrieval.passages, 1)
+        }
+        top_dense = max((s.dense for s in retrieval.passages), default=0.0)
+        views = []
+        for c in reading.candidates:
+            rank, scored = ranks.get((c.passage.document, c.passage.start, c.passage.end), (len(ranks) + 1, None))
+            document = retrieval.corpus.document(c.passage.document)
+            views.append(
+                CandidateView(
+                    document=document.path,
+                    document_key=f"{document.path}\0{document.sha256}",
+                    document_text=document.text,
+                    passage_text=c.passage.text,
+                    answer=document.text[c.start : c.end],
+                    margin=c.margin,
+                    dense=scored.dense if scored is not None else 0.0,
+                    rank=rank,
+                    span=c.score,
+                    no_answer=c.no_answer,
+                    lexical=scored.lexical if scored is not None else 0.0,
+                    fused=scored.score if scored is not None else 0.0,
+                    top_dense=top_dense,
+                )
+            )
+        rows = features(question, views)
+        pairs = list(zip(reading.candidates, rows, strict=True))
+        if judge is None:
+            return pairs
+        rescored = [(dataclasses.replace(c, confidence=judge(row)), row) for c, row in pairs]
+        return sorted(rescored, key=lambda pair: -pair[0].confidence)
 
     def closest_sentence(self, question: str, retrieval: Retrieval, best: Candidate | None) -> Citation | None:
         """The sentence that came closest to answering: the one holding the reader's best span, even below
@@ -430,25 +500,28 @@ class Assistant:
             reader=self.reader.name,
         )
 
-    def trace(self, question: str) -> Trace:
+    def trace(self, question: str, documents: str | Sequence[str] | None = None) -> Trace:
         """Answer and keep what led there: the retrieved passages and the time taken."""
         question = self.check_question(question)
+        chosen = self.select(documents)
         start = time.perf_counter()
         with self._threads.limit(limits=1):
-            retrieval = self.retriever.retrieve(question)
+            retrieval = self.retriever.retrieve(question, documents=chosen)
             reading_start = time.perf_counter()
             reading = self.read(question, retrieval)
             reading_seconds = time.perf_counter() - reading_start
             result = self.respond(question, retrieval, reading)
         return Trace(result, retrieval, time.perf_counter() - start, reading_seconds)
 
-    def answer_many(self, questions: Sequence[str]) -> list[Answer]:
-        """Answer several questions, embedding them in one batch."""
+    def answer_many(self, questions: Sequence[str], documents: str | Sequence[str] | None = None) -> list[Answer]:
+        """Answer several questions, embedding them in one batch (``documents`` as for :meth:`answer`)."""
         checked = [self.check_question(q) for q in questions]
+        chosen = self.select(documents)
         vectors = self.embedder.encode(checked)  # a batch: here more threads help
         with self._threads.limit(limits=1):
             return [
-                self.respond(q, self.retriever.retrieve(q, vector)) for q, vector in zip(checked, vectors, strict=True)
+                self.respond(q, self.retriever.retrieve(q, vector, documents=chosen))
+                for q, vector in zip(checked, vectors, strict=True)
             ]
 
 
@@ -550,8 +623,8 @@ def default_assistant() -> Assistant:
         return _default
 
 
-def answer(question: str) -> Answer:
-    """Answer a question about the bundled article.
+def answer(question: str, documents: str | Sequence[str] | None = None) -> Answer:
+    """Answer a question about the bundled article (``documents``: as for :meth:`Assistant.answer`).
 
     The index is built (first time) or loaded on the first call.
 
@@ -566,4 +639,4 @@ def answer(question: str) -> Answer:
     Raises:
         QuestionError: The question is empty or too long.
     """
-    return default_assistant().answer(question)
+    return default_assistant().answer(question, documents)

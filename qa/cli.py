@@ -193,7 +193,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if not questions:
             raise QAError("no questions to ask: the input is empty; give one question a line")
         assistant = _open_assistant(args)
-        answers = assistant.answer_many(questions)
+        answers = assistant.answer_many(questions, args.document)
     else:
         if args.question is None:
             raise QAError('no question given; try: qa ask "What did Rouhani say?"')
@@ -202,7 +202,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
         check_question(args.question, MAX_QUESTION_CHARS)  # fail before the slow model load
         assistant = _open_assistant(args)
-        answers = [assistant.answer(args.question)]
+        answers = [assistant.answer(args.question, args.document)]
     for answer in answers:
         if args.json:
             print(to_json(answer.to_dict()))
@@ -249,6 +249,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         threshold=args.threshold,
         paragraphs=args.paragraphs,
         store=args.store,
+        library=args.library,
+        outside=args.outside,
+        index_dir=args.index_dir,
         show_progress=not args.json or sys.stderr.isatty(),
     )
     if args.out:
@@ -428,6 +431,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument("--top-k", type=int, help="passages to retrieve (default 5)")
     p_ask.add_argument("--reader", help=READER_HELP)
     p_ask.add_argument("--threshold", type=float, help=THRESHOLD_HELP)
+    p_ask.add_argument(
+        "--document",
+        action="append",
+        metavar="PATTERN",
+        help="ask only within the documents this path, file name or glob names ('*.pdf'); repeat for more",
+    )
     common(p_ask)
     p_ask.set_defaults(func=cmd_ask)
 
@@ -459,6 +468,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="index each test set's documents in this PostgreSQL store (it is made to hold only them)",
     )
+    p_eval.add_argument(
+        "--library",
+        nargs="+",
+        metavar="PATH",
+        help="files and folders indexed beside all the test set's documents; every question is asked of that one index",
+    )
+    p_eval.add_argument(
+        "--outside",
+        nargs="+",
+        metavar="FILE",
+        help="test sets asked of the same index without their documents: each of their questions must be refused",
+    )
+    p_eval.add_argument("--index-dir", metavar="DIR", help="keep the --library index here, so the next run loads it")
     p_eval.set_defaults(func=cmd_eval)
 
     p_serve = sub.add_parser("serve", help="start the web chat (the bundled article unless PATHs are given)")

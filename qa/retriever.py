@@ -96,13 +96,20 @@ class HybridRetriever(_Retriever):
         super().__init__(embedder, top_k, candidates)
         self.index = index
 
-    def retrieve(self, question: str, vector: np.ndarray | None = None) -> Retrieval:
-        """Return the ``top_k`` passages for a question, best first."""
+    def retrieve(
+        self, question: str, vector: np.ndarray | None = None, documents: frozenset[str] | None = None
+    ) -> Retrieval:
+        """Return the ``top_k`` passages for a question, best first; with ``documents`` (paths), only theirs."""
         if vector is None:
             vector = self.embed(question)
-        dense_hits = self.index.search(vector, self.candidates)
+        allowed = None if documents is None else self.index.passage_ids(documents)
+        dense_hits = self.index.search(vector, self.candidates, allowed)
         dense = dict(dense_hits)
         lexical_scores = self.index.keywords.scores(question)
+        if allowed is not None:
+            kept = np.zeros_like(lexical_scores)
+            kept[allowed] = lexical_scores[allowed]
+            lexical_scores = kept
         # Stable: equal scores keep corpus order, as the store's search does.
         ranked = np.argsort(-lexical_scores, kind="stable")[: self.candidates]
         lexical_order = [int(i) for i in ranked if lexical_scores[i] > 0]
@@ -141,13 +148,15 @@ class StoreRetriever(_Retriever):
         super().__init__(embedder, top_k, candidates)
         self.store = store
 
-    def retrieve(self, question: str, vector: np.ndarray | None = None) -> Retrieval:
-        """Return the ``top_k`` passages for a question, best first."""
+    def retrieve(
+        self, question: str, vector: np.ndarray | None = None, documents: frozenset[str] | None = None
+    ) -> Retrieval:
+        """Return the ``top_k`` passages for a question, best first; with ``documents`` (paths), only theirs."""
         if vector is None:
             vector = self.embed(question)
         with self.store.snapshot(model=self.embedder.name) as snapshot:
-            dense = snapshot.dense(vector, self.candidates)
-            lexical = snapshot.keywords(terms(question), self.candidates)
+            dense = snapshot.dense(vector, self.candidates, documents)
+            lexical = snapshot.keywords(terms(question), self.candidates, documents)
             order = {h.id: h.key for h in (*dense, *lexical)}
             best = fuse([h.id for h in dense], [h.id for h in lexical], self.top_k, order)
             excerpt = snapshot.fetch([pid for pid, _ in best])

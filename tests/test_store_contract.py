@@ -16,7 +16,9 @@ import pytest
 
 from qa.assistant import Assistant
 from qa.config import Settings
+from qa.errors import NoMatchingDocumentError
 from qa.evaluation import QuestionResult, evaluate
+from qa.retriever import Retrieval
 from tests.conftest import ROOT, SEED, SHARED
 
 pytestmark = pytest.mark.slow
@@ -41,6 +43,41 @@ def test_every_question_gets_the_same_result_from_both_stores(name: str, pg_url:
     assert local.metrics.f1 == store.metrics.f1 and local.metrics.mrr == store.metrics.mrr
 
 
+def test_a_library_gets_the_same_answers_and_confidences_from_both_stores(
+    pg_url: str, real_embedder, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """qa eval --library --outside: every question asked of one index of several documents, the judge's
+    signals (document words, retrieval ranks, other documents' candidates) included."""
+    library = [ROOT / "tests/data/library_article.txt"]
+    (tmp_path / "away.txt").write_text("A report that is not indexed.\n", encoding="utf-8")
+    questions = [
+        "How old was Soleimani when he died?",
+        "Who opened the new bridge in Lisbon?",
+        "What is the capital of France?",
+        "How much did the stadium cost?",
+        "Who cut the ribbon at the airport?",
+        "When did the Roman Empire fall?",
+    ]
+    away = tmp_path / "away.jsonl"
+    away.write_text(
+        "".join(json.dumps({"question": q, "answers": [], "document": "away.txt"}) + "\n" for q in questions),
+        encoding="utf-8",
+    )
+    outside = [away]
+    local = evaluate(TEST_SETS["bundled article"], embedder=real_embedder, library=library, outside=outside)
+    store = evaluate(
+        TEST_SETS["bundled article"], embedder=real_embedder, library=library, outside=outside, store=pg_url
+    )
+    assert local.metrics.documents == store.metrics.documents == 2
+    assert len(local.results) == len(store.results) == 69 + len(questions)
+    for ours, theirs in zip(store.results, local.results, strict=True):
+        assert _outcome(ours) + (ours.own_document,) == _outcome(theirs) + (theirs.own_document,), ours.question
+    assert local.metrics.to_dict() | {"latency_ms_p50": 0, "latency_ms_p95": 0} == store.metrics.to_dict() | {
+        "latency_ms_p50": 0,
+        "latency_ms_p95": 0,
+    }
+
+
 def test_both_stores_retrieve_the_same_passages_in_the_same_order(
     pg_url: str, seed_assistant: Assistant, real_embedder
 ) -> None:  # type: ignore[no-untyped-def]
@@ -49,16 +86,38 @@ def test_both_stores_retrieve_the_same_passages_in_the_same_order(
     questions += ["Khamenei Qom", "the", "Zanzibar quantum penguins"]  # keyword-only, stopword-only, no match
     for question in questions:
         ours, theirs = remote.retriever.retrieve(question), seed_assistant.retriever.retrieve(question)
-        assert [(p.passage.document, p.passage.start, p.passage.end, p.passage.text) for p in ours.passages] == [
-            (p.passage.document, p.passage.start, p.passage.end, p.passage.text) for p in theirs.passages
-        ], question
-        assert [p.score for p in ours.passages] == [p.score for p in theirs.passages]  # the same fused ranks
-        for a, b in zip(ours.passages, theirs.passages, strict=True):
-            assert a.dense == pytest.approx(b.dense, abs=1e-5) and a.lexical == pytest.approx(b.lexical, rel=1e-4)
-            assert [ours.corpus.sentences[i] for i in a.passage.sentence_ids] == [
-                theirs.corpus.sentences[i] for i in b.passage.sentence_ids
-            ]
+        _same_retrieval(ours, theirs, question)
     remote.close()
+
+
+def test_a_document_filter_retrieves_the_same_from_both_stores(pg_url: str, real_embedder) -> None:  # type: ignore[no-untyped-def]
+    second = ROOT / "tests/data/library_article.txt"
+    local = Assistant.from_paths([SEED, second], embedder=real_embedder)
+    remote = Assistant.from_paths([SEED, second], store=pg_url, embedder=real_embedder, reader=local.reader)
+    for documents in ([second.name], [SEED.name], ["*.txt"]):
+        chosen = local.select(documents)
+        assert chosen == remote.select(documents)
+        for question in ("Who cut the ribbon?", "How many missiles did Iran fire?", "Khamenei Qom", "the"):
+            ours = remote.retriever.retrieve(question, documents=chosen)
+            theirs = local.retriever.retrieve(question, documents=chosen)
+            assert chosen is not None and {p.passage.document for p in theirs.passages} <= chosen
+            _same_retrieval(ours, theirs, question)
+            assert remote.answer(question, documents).to_dict() == local.answer(question, documents).to_dict()
+    with pytest.raises(NoMatchingDocumentError):
+        remote.answer("Who cut the ribbon?", ["*.pdf"])
+    remote.close()
+
+
+def _same_retrieval(ours: Retrieval, theirs: Retrieval, question: str) -> None:
+    assert [(p.passage.document, p.passage.start, p.passage.end, p.passage.text) for p in ours.passages] == [
+        (p.passage.document, p.passage.start, p.passage.end, p.passage.text) for p in theirs.passages
+    ], question
+    assert [p.score for p in ours.passages] == [p.score for p in theirs.passages]  # the same fused ranks
+    for a, b in zip(ours.passages, theirs.passages, strict=True):
+        assert a.dense == pytest.approx(b.dense, abs=1e-5) and a.lexical == pytest.approx(b.lexical, rel=1e-4)
+        assert [ours.corpus.sentences[i] for i in a.passage.sentence_ids] == [
+            theirs.corpus.sentences[i] for i in b.passage.sentence_ids
+        ]
 
 
 def test_qa_eval_on_the_shared_squad_file_is_the_same_through_both_stores(pg_url: str, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from qa.assistant import Assistant
 from qa.config import Settings, bundled_documents
 from qa.errors import QAError
 from qa.questions.followup import resolve_followup
+from qa.selection import select
 from ui.render import answer_html, documents_markdown, escape
 from ui.security import SameOriginMiddleware
 
@@ -204,9 +205,15 @@ class ChatApp:
     # -- handlers ---------------------------------------------------------------
 
     def respond(
-        self, message: str, history: list[Message] | None, previous: Turn | None = None, session: str | None = None
+        self,
+        message: str,
+        history: list[Message] | None,
+        previous: Turn | None = None,
+        session: str | None = None,
+        documents: Sequence[str] | None = None,
     ) -> tuple[list[Message], Turn | None, str]:
-        """Answer one chat message.
+        """Answer one chat message; ``documents``: ask only within these (names as the chat shows them,
+        or patterns such as ``*.pdf``).
 
         Returns the new history, the turn to remember, and "" to clear the textbox.
         """
@@ -214,6 +221,7 @@ class ChatApp:
         assistant = self.assistant_for(session)  # one consistent snapshot, even if an upload swaps it
         try:
             question = assistant.check_question(message)
+            chosen = self.chosen_paths(assistant, documents)
         except QAError as exc:
             import gradio as gr
 
@@ -221,7 +229,7 @@ class ChatApp:
         searched = resolve_followup(
             question, previous.searched if previous else None, previous.answer if previous else None
         )
-        trace = assistant.trace(searched)  # its documents come from the snapshot it was answered from
+        trace = assistant.trace(searched, chosen)  # its documents come from the snapshot it was answered from
         result = trace.answer
         reply = answer_html(result, trace.cited_documents(), asked=question)
         # The question is shown as typed, never rendered: Markdown in it (an image link) would
@@ -229,15 +237,16 @@ class ChatApp:
         history += [{"role": "user", "content": escape(question)}, {"role": "assistant", "content": reply}]
         return history, Turn(searched=searched, answer=result.text), ""
 
-    def api_answer(self, question: str) -> dict[str, Any]:
+    def api_answer(self, question: str, documents: list[str] | None = None) -> dict[str, Any]:
         """The ``answer`` API endpoint: the JSON of ``qa ask --json``, documents named as served.
 
         It answers from the served documents (and the shared uploads with ``shared_uploads``),
-        never from a session's uploads, and never shows a server path.
+        never from a session's uploads, and never shows a server path. ``documents``: ask only
+        within these (names as served, or patterns such as ``*.pdf``).
         """
         assistant = self.assistant if self.shared_uploads else self.base
         try:
-            data = assistant.answer(question).to_dict()
+            data = assistant.answer(question, self.chosen_paths(assistant, documents)).to_dict()
         except QAError as exc:
             import gradio as gr
 
@@ -245,6 +254,32 @@ class ChatApp:
         for citation in [*data["citations"], *([data["closest"]] if data.get("closest") else [])]:
             citation["document"] = self.public_name(citation["document"])
         return data
+
+    def document_choices(self, session: str | None = None, limit: int = 1000) -> list[str]:
+        """The documents a session may ask within, named as served (the first ``limit``)."""
+        summaries, _ = self.assistant_for(session).summaries(limit)
+        return sorted({self.public_name(s.path) for s in summaries})
+
+    def chosen_paths(self, assistant: Assistant, documents: Sequence[str] | str | None) -> list[str] | None:
+        """The indexed paths that names as served (or patterns) choose; ``None`` for no choice.
+
+        Raises:
+            NoMatchingDocumentError: A name or pattern names no document this assistant holds.
+        """
+        if documents is None or isinstance(documents, str):
+            documents = [documents] if documents else []
+        wanted = [d for d in documents if isinstance(d, str) and d.strip()]
+        if not wanted:
+            return None
+        paths = assistant.document_paths()
+        by_name: dict[str, list[str]] = {}
+        for path in paths:
+            by_name.setdefault(self.public_name(path), []).append(path)
+        chosen: set[str] = set()
+        for name in wanted:
+            # A name as the chat shows it is that document; anything else is a pattern, matched as qa ask does.
+            chosen.update(by_name.get(name) or select([name], paths) or ())
+        return sorted(chosen)
 
     def public_name(self, path: str) -> str:
         """A document's name as served: relative to the served folder, or the file or upload's name."""
@@ -406,6 +441,14 @@ def build_ui(app: ChatApp) -> gr.Blocks:
             with gr.Column(scale=2):
                 gr.Markdown("### Documents")
                 docs = gr.Markdown(documents_markdown(*app.base.summaries()), elem_id="documents")
+                within = gr.Dropdown(
+                    choices=app.document_choices(),
+                    value=[],
+                    multiselect=True,
+                    allow_custom_value=True,
+                    label="Ask within (every document when empty; names, or a pattern such as *.pdf)",
+                    elem_id="within",
+                )
                 upload = gr.File(
                     label="Add documents (.txt, .md, .html, .pdf, .docx; 2 MB each)",
                     file_count="multiple",
@@ -422,20 +465,22 @@ def build_ui(app: ChatApp) -> gr.Blocks:
             return fn
 
         @takes_request
-        def ask(message: str, history: list[Message], previous: Turn | None, request: gr.Request):  # type: ignore[no-untyped-def]
-            return app.respond(message, history, previous, session=_session(request))
+        def ask(  # type: ignore[no-untyped-def]
+            message: str, history: list[Message], previous: Turn | None, chosen: list[str] | None, request: gr.Request
+        ):
+            return app.respond(message, history, previous, session=_session(request), documents=chosen)
 
         def ask_example(question: str):  # type: ignore[no-untyped-def]
             @takes_request
-            def ask_it(history: list[Message], previous: Turn | None, request: gr.Request):  # type: ignore[no-untyped-def]
-                return app.respond(question, history, previous, session=_session(request))
+            def ask_it(history: list[Message], previous: Turn | None, chosen: list[str] | None, request: gr.Request):  # type: ignore[no-untyped-def]
+                return app.respond(question, history, previous, session=_session(request), documents=chosen)
 
             return ask_it
 
         for trigger in (box.submit, send.click):
             trigger(
                 ask,
-                [box, chatbot, turn],
+                [box, chatbot, turn, within],
                 [chatbot, turn, box],
                 api_visibility="private",
                 concurrency_id="answer",
@@ -444,7 +489,7 @@ def build_ui(app: ChatApp) -> gr.Blocks:
         for button, question in zip(example_buttons, EXAMPLES, strict=True):
             button.click(
                 ask_example(question),
-                [chatbot, turn],
+                [chatbot, turn, within],
                 [chatbot, turn, box],
                 api_visibility="private",
                 concurrency_id="answer",
@@ -457,23 +502,24 @@ def build_ui(app: ChatApp) -> gr.Blocks:
             files: list[str] | None,
             request: gr.Request,
             progress: gr.Progress = gr.Progress(),  # noqa: B008 - gradio injects progress via this default
-        ) -> tuple[str, str, None]:
+        ) -> tuple[str, str, None, Any]:
             progress(0.05, desc="Checking files")
             session = _session(request)
             message = app.add_documents(files, progress, session=session)
-            return message, app.documents_panel(session), None
+            return message, app.documents_panel(session), None, gr.update(choices=app.document_choices(session))
 
         @takes_request
-        def panel(request: gr.Request) -> str:
-            return app.documents_panel(_session(request))
+        def panel(request: gr.Request) -> tuple[str, Any]:
+            session = _session(request)
+            return app.documents_panel(session), gr.update(choices=app.document_choices(session))
 
         @takes_request
         def forget(request: gr.Request) -> None:
             app.end_session(_session(request))
 
-        add.click(add_files, [upload], [status, docs, upload], api_visibility="private", concurrency_limit=1)
+        add.click(add_files, [upload], [status, docs, upload, within], api_visibility="private", concurrency_limit=1)
         # A new page shows what this session can ask: the served documents (and shared uploads).
-        demo.load(panel, None, docs, api_visibility="private")
+        demo.load(panel, None, [docs, within], api_visibility="private")
         demo.unload(forget)  # a closed page's uploads and their index go
         gr.api(app.api_answer, api_name="answer", concurrency_id="answer", concurrency_limit=ANSWER_CONCURRENCY)
     return demo

@@ -58,6 +58,8 @@ class QuestionResult:
     citation_correct: bool
     gold_rank: int | None
     latency_ms: float
+    own_document: bool | None = None  # the raw answer cites the question's own document (None: no citation)
+    outside: bool = False  # asked of an index that does not hold its document (qa eval --outside)
 
     @property
     def answerable(self) -> bool:
@@ -94,6 +96,11 @@ class Metrics:
     n_no_ans: int
     k: int
     threshold: float
+    own_document: float = 1.0  # of the answerable questions answered, the share citing their own document
+    other_document_answers: int = 0  # answerable questions answered from another document
+    outside_refused: float | None = None  # of the outside questions (qa eval --outside), the share refused
+    n_outside: int = 0
+    documents: int = 0  # documents in the index the questions were asked of (0: one index per test article)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -112,7 +119,12 @@ class Report:
 
     def at_threshold(self, threshold: float) -> Metrics:
         """The metrics had the abstention threshold been ``threshold``."""
-        return score([apply_threshold(r, threshold) for r in self.results], k=self.metrics.k, threshold=threshold)
+        return score(
+            [apply_threshold(r, threshold) for r in self.results],
+            k=self.metrics.k,
+            threshold=threshold,
+            documents=self.metrics.documents,
+        )
 
     def failures(self) -> list[QuestionResult]:
         """Questions with a wrong answer, a wrong citation or a wrong abstention."""
@@ -130,9 +142,12 @@ def _ratio(part: float, whole: float) -> float:
     return part / whole if whole else 0.0
 
 
-def score(results: Sequence[QuestionResult], *, k: int, threshold: float) -> Metrics:
-    """Aggregate per-question results."""
+def score(results: Sequence[QuestionResult], *, k: int, threshold: float, documents: int = 0) -> Metrics:
+    """Aggregate per-question results; outside questions count only in ``outside_refused``."""
+    outside = [r for r in results if r.outside]
+    results = [r for r in results if not r.outside]
     has = [r for r in results if r.answerable]
+    answered = [r for r in has if not r.abstained and r.own_document is not None]
     no = [r for r in results if not r.answerable]
     abstained = [r for r in results if r.abstained]
     latencies = [r.latency_ms for r in results]
@@ -154,6 +169,11 @@ def score(results: Sequence[QuestionResult], *, k: int, threshold: float) -> Met
         n_no_ans=len(no),
         k=k,
         threshold=threshold,
+        own_document=_ratio(sum(bool(r.own_document) for r in answered), len(answered)) if answered else 1.0,
+        other_document_answers=sum(not r.own_document for r in answered),
+        outside_refused=_ratio(sum(r.abstained for r in outside), len(outside)) if outside else None,
+        n_outside=len(outside),
+        documents=documents,
     )
 
 
@@ -224,46 +244,64 @@ def _run_corpus(
     assistant = Assistant.from_documents(
         documents, store=store, settings=never_abstain, embedder=embedder, reader=reader
     )
-    results = []
     try:
-        for question in corpus.questions:
-            gold = gold_sentences(question, documents)
-            trace = _paragraph_trace(assistant, question) if paragraphs else assistant.trace(question.question)
-            answer = trace.answer
-            gold_rank = next(
-                (
-                    rank
-                    for rank, scored in enumerate(trace.retrieval.passages, 1)
-                    if any(
-                        (s.document, s.start, s.end) in gold
-                        for s in (trace.retrieval.corpus.sentences[i] for i in scored.passage.sentence_ids)
-                    )
-                ),
-                None,
-            )
-            top = answer.citation
-            correct = top is not None and (top.document, top.start, top.end) in gold
-            raw = QuestionResult(
-                id=question.id,
-                corpus=corpus.name,
-                question=question.question,
-                gold_answers=question.answers,
-                prediction=answer.text,
-                raw_prediction=answer.text,
-                confidence=answer.confidence,
-                exact_match=0.0,
-                f1=0.0,
-                citation=top,
-                raw_citation_correct=correct,
-                citation_correct=correct,
-                gold_rank=gold_rank,
-                latency_ms=trace.seconds * 1000,
-            )
-            results.append(apply_threshold(raw, threshold))
-            if progress is not None:
-                progress.update(1)
+        return _ask(assistant, corpus, documents, threshold=threshold, progress=progress, paragraphs=paragraphs)
     finally:
         assistant.close()
+
+
+def _ask(
+    assistant: Assistant,
+    corpus: EvalCorpus,
+    documents: Sequence[Document],
+    *,
+    threshold: float,
+    progress: Any,
+    paragraphs: bool = False,
+    outside: bool = False,
+) -> list[QuestionResult]:
+    """Ask a corpus's questions of ``assistant`` (abstention off) and score them; ``documents`` are the
+    corpus's own (for an outside question, not in the index: every one must be refused)."""
+    own_paths = {d.path for d in documents}
+    results = []
+    for question in corpus.questions:
+        gold = set() if outside else gold_sentences(question, documents)
+        trace = _paragraph_trace(assistant, question) if paragraphs else assistant.trace(question.question)
+        answer = trace.answer
+        gold_rank = next(
+            (
+                rank
+                for rank, scored in enumerate(trace.retrieval.passages, 1)
+                if any(
+                    (s.document, s.start, s.end) in gold
+                    for s in (trace.retrieval.corpus.sentences[i] for i in scored.passage.sentence_ids)
+                )
+            ),
+            None,
+        )
+        top = answer.citation
+        correct = top is not None and (top.document, top.start, top.end) in gold
+        raw = QuestionResult(
+            id=question.id,
+            corpus=corpus.name,
+            question=question.question,
+            gold_answers=() if outside else question.answers,
+            prediction=answer.text,
+            raw_prediction=answer.text,
+            confidence=answer.confidence,
+            exact_match=0.0,
+            f1=0.0,
+            citation=top,
+            raw_citation_correct=correct,
+            citation_correct=correct,
+            gold_rank=gold_rank,
+            latency_ms=trace.seconds * 1000,
+            own_document=None if top is None else top.document in own_paths,
+            outside=outside,
+        )
+        results.append(apply_threshold(raw, threshold))
+        if progress is not None:
+            progress.update(1)
     return results
 
 
@@ -278,6 +316,9 @@ def evaluate(
     show_progress: bool = False,
     paragraphs: bool = False,
     store: str | None = None,
+    library: Sequence[str | Path] | None = None,
+    outside: Sequence[str | Path] | None = None,
+    index_dir: str | Path | None = None,
 ) -> Report:
     """Answer every question of a test set and score the answers and citations.
 
@@ -294,6 +335,12 @@ def evaluate(
             (SQuAD sets; how SQuAD scores are published) instead of retrieving.
         store: A PostgreSQL URL: each test set's documents are indexed there (replacing
             what it held) and searched in it, instead of in memory.
+        library: Files and folders to index beside *all* the test set's documents: every
+            question is then asked of that one index (a library), not of its own article alone,
+            and the metrics say how often the answer cites the question's own document.
+        outside: Test sets whose questions are asked of the same index without their documents
+            (these must all be refused; ``outside_refused``). Implies one index, as ``library``.
+        index_dir: Where to keep that one index, so a second run loads it instead of embedding.
 
     Raises:
         TestSetError: The test set is malformed or contradicts its documents.
@@ -301,12 +348,34 @@ def evaluate(
     settings = settings or Settings.from_env()
     if store and paragraphs:
         raise ConfigError("--paragraphs reads each question's own paragraph and searches nothing; drop --store")
+    one_index = library is not None or bool(outside)
+    if one_index and paragraphs:
+        raise ConfigError("--paragraphs reads each question's own paragraph; drop --library and --outside")
+    if index_dir is not None and not one_index:
+        raise ConfigError(
+            "--index-dir keeps the one index of --library or --outside; each test article is indexed alone"
+        )
     corpora = load_test_set(path, corpus=corpus)
+    outside_corpora = [c for o in outside or () for c in load_test_set(o, corpus=corpus)]
     embedder = embedder or load_embedder(settings.model, backend=settings.backend)
     reader = make_reader(reader, settings)
     if threshold is None:
         threshold = reader.threshold if settings.abstain_below is None else settings.abstain_below
-    total = sum(len(c.questions) for c in corpora)
+    total = sum(len(c.questions) for c in [*corpora, *outside_corpora])
+    if one_index:
+        return _evaluate_library(
+            Path(path).name,
+            corpora,
+            outside_corpora,
+            library=library or (),
+            embedder=embedder,
+            settings=settings,
+            reader=reader,
+            threshold=threshold,
+            show_progress=show_progress,
+            store=store,
+            index_dir=index_dir,
+        )
     bar = None
     if show_progress:
         from tqdm import tqdm
@@ -334,6 +403,65 @@ def evaluate(
     return Report(name=Path(path).name, metrics=metrics, results=tuple(results))
 
 
+def _evaluate_library(
+    name: str,
+    corpora: Sequence[EvalCorpus],
+    outside: Sequence[EvalCorpus],
+    *,
+    library: Sequence[str | Path],
+    embedder: Embedder,
+    settings: Settings,
+    reader: Reader,
+    threshold: float,
+    show_progress: bool,
+    store: str | None,
+    index_dir: str | Path | None,
+) -> Report:
+    """Every question asked of one index: the test set's documents and the library's."""
+    from tqdm import tqdm
+
+    from index.documents import load_documents
+
+    own = [c.load() for c in corpora]
+    everything: dict[str, Document] = {}
+    for document in [*(d for docs in own for d in docs), *(load_documents(list(library)) if library else [])]:
+        everything.setdefault(document.path, document)
+    for c in outside:
+        inside = [d.path for d in c.load() if d.path in everything]
+        if inside:
+            raise ConfigError(
+                f"--outside questions must be asked without their documents, but {inside[0]} is indexed; "
+                "leave it out of the test set's documents and the library"
+            )
+    never_abstain = dataclasses.replace(settings, abstain_below=0.0)
+    assistant = Assistant.from_documents(
+        list(everything.values()),
+        store=store,
+        index_dir=index_dir,
+        settings=never_abstain,
+        embedder=embedder,
+        reader=reader,
+        show_progress=show_progress,
+    )
+    total = sum(len(c.questions) for c in [*corpora, *outside])
+    try:
+        with tqdm(total=total, desc="questions", unit="q", disable=not show_progress) as bar:
+            results = [
+                r
+                for c, docs in zip(corpora, own, strict=True)
+                for r in _ask(assistant, c, docs, threshold=threshold, progress=bar)
+            ]
+            results += [
+                r
+                for c in outside
+                for r in _ask(assistant, c, c.load(), threshold=threshold, progress=bar, outside=True)
+            ]
+    finally:
+        assistant.close()
+    metrics = score(results, k=settings.top_k, threshold=threshold, documents=len(everything))
+    return Report(name=name, metrics=metrics, results=tuple(results))
+
+
 def summary_table(report: Report) -> str:
     """The terminal summary."""
     m = report.metrics
@@ -349,6 +477,13 @@ def summary_table(report: Report) -> str:
         ("latency p50 / p95", f"{m.latency_ms_p50:.1f} ms / {m.latency_ms_p95:.1f} ms"),
         ("abstention threshold", f"{m.threshold:.2f}"),
     ]
+    if m.documents:
+        rows[1:1] = [("documents in the index", f"{m.documents} (every question asked of all of them)")]
+        rows += [
+            ("answers citing their own document", f"{m.own_document:.3f} ({m.other_document_answers} from another)")
+        ]
+    if m.outside_refused is not None:
+        rows += [("outside questions refused", f"{m.outside_refused:.3f} of {m.n_outside}")]
     width = max(len(name) for name, _ in rows)
     lines = [f"{report.name}", "-" * (width + 24)]
     lines += [f"{name.ljust(width)}  {value}" for name, value in rows]

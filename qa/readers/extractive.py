@@ -34,6 +34,7 @@ from index.passages import Passage
 from qa.errors import ModelLoadError
 from qa.readers.base import Candidate, Reading
 from qa.readers.decoding import best_window_span
+from qa.readers.judge import Judge
 
 BUNDLED_READER = Path(__file__).resolve().parent.parent / "models" / "minilm-squad"
 SETTINGS_FILE = "settings.json"
@@ -63,6 +64,8 @@ class ReaderSettings:
         threshold: Calibrated confidence under which the assistant abstains.
         calibration: Margin to probability.
         sha256: Checksums of the folder's files, checked on load.
+        judge: The judge over the margin and the retrieval's signals (:mod:`qa.readers.judge`);
+            when present its probability is the confidence and ``threshold`` applies to it.
     """
 
     max_length: int = 256
@@ -72,6 +75,7 @@ class ReaderSettings:
     threshold: float = 0.5
     calibration: Calibration = field(default_factory=Calibration)
     sha256: dict[str, str] = field(default_factory=dict)
+    judge: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -168,6 +172,7 @@ class ExtractiveReader:
         self.settings = settings
         self.name = name
         self.threshold = settings.threshold
+        self.judge = Judge.from_dict(settings.judge) if settings.judge else None
         self._tokenizer = tokenizer
         self._tokenizer.no_padding()
         # A copy that never truncates measures the question alone: with only_second truncation on, a

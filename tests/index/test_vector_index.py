@@ -139,3 +139,28 @@ def test_a_write_that_fails_midway_leaves_the_old_index_and_no_debris(
     monkeypatch.undo()
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert [d.path for d in load_index(tmp_path).documents] == ["many.txt"]
+
+
+@pytest.mark.parametrize("kind", ["flat", "ivf", "hnsw"])
+@pytest.mark.parametrize("exact_max", [store.EXACT_FILTER_MAX, 0])  # scored exactly, or through a FAISS ID selector
+def test_a_document_filter_searches_only_the_allowed_passages(
+    monkeypatch: pytest.MonkeyPatch, kind: str, exact_max: int
+) -> None:
+    monkeypatch.setattr(store, "EXACT_FILTER_MAX", exact_max)
+    embedder = HashEmbedder()
+    docs = [make_document(f"doc{i}.txt", TEXT[i * 900 : (i + 1) * 900]) for i in range(6)]
+    index = build_index(docs, embedder, settings=SETTINGS, search=SearchSettings(kind=kind, nprobe=64))
+    allowed = index.passage_ids(["doc2.txt", "doc4.txt"])
+    assert len(allowed) and {index.passages[i].document for i in allowed} == {"doc2.txt", "doc4.txt"}
+    query = embedder.encode(["topic 3 item 5"])[0]
+    hits = index.search(query, 5, allowed)
+    assert len(hits) == 5 and all(index.passages[i].document in ("doc2.txt", "doc4.txt") for i, _ in hits)
+    # The same passages, in the same order, as exact scoring of the allowed ones alone.
+    vectors = np.stack([index.faiss_index.reconstruct(int(i)) for i in allowed])
+    expected = [int(allowed[j]) for j in np.argsort(-(vectors @ query), kind="stable")[:5]]
+    assert [i for i, _ in hits] == expected
+    assert index.search(query, 50, index.passage_ids(["doc1.txt"])) == index.search(
+        query, 50, index.passage_ids(["doc1.txt"])
+    )
+    assert len(index.search(query, 50, index.passage_ids(["doc1.txt"]))) == len(index.passage_ids(["doc1.txt"]))
+    assert index.search(query, 5, index.passage_ids(["missing.txt"])) == []
