@@ -563,11 +563,15 @@ def read_sources(paths: Sequence[str | Path]) -> list[Source]:
     return read_files(expand_paths(paths))
 
 
-def read_files(files: Sequence[Path]) -> list[Source]:
+def read_files(files: Sequence[Path], *, show_progress: bool = False) -> list[Source]:
     """Read resolved document files (:func:`expand_paths`), skipping repeated texts (:func:`read_sources`)."""
+    from tqdm import tqdm
+
     sources: list[Source] = []
     seen: dict[str, str] = {}
-    for path in files:
+    # A bar only where there is something to wait for: a folder of a few files reads in a blink.
+    quiet = not show_progress or len(files) < PROGRESS_MIN_FILES
+    for path in tqdm(files, desc="reading documents", unit="file", disable=quiet):
         source = _read_resolved(path)
         if source.sha256 in seen:
             logger.warning("%s has the same text as %s; indexing it once", source.path, seen[source.sha256])
@@ -575,6 +579,9 @@ def read_files(files: Sequence[Path]) -> list[Source]:
         seen[source.sha256] = source.path
         sources.append(source)
     return sources
+
+
+PROGRESS_MIN_FILES = 50
 
 
 def load_documents(paths: Sequence[str | Path]) -> list[Document]:

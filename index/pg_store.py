@@ -305,6 +305,10 @@ class Snapshot:
             vectors[pid] = _array(vector)
         return Excerpt(tuple(d for d, _ in by_id.values()), sentences, passages, vectors)
 
+    def count_documents(self) -> int:
+        """How many documents the store holds."""
+        return int(self._connection.execute("SELECT count(*) FROM qa_documents").fetchone()[0])
+
     def paths(self) -> list[str]:
         """Every document's path, in path order (what a document filter is matched against)."""
         rows = self._connection.execute('SELECT path FROM qa_documents ORDER BY path COLLATE "C"').fetchall()

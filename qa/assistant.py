@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING
 
 from threadpoolctl import ThreadpoolController
 
-from index.documents import Document, DocumentSummary, Sentence, Source, expand_paths, read_files
+from index.documents import (
+    PROGRESS_MIN_FILES,
+    Document,
+    DocumentSummary,
+    Sentence,
+    Source,
+    expand_paths,
+    read_files,
+)
 from index.embedder import Embedder, load_embedder, resolve_model
 from index.store import (
     Corpus,
@@ -133,13 +141,17 @@ class Assistant:
         self.reader = reader or make_reader(None, self.settings)
         self.index_dir = index_dir
         self.retriever: HybridRetriever | StoreRetriever
+        # A reader with a judge may read deeper when the first passages give no answer: retrieve that many.
+        depth = self.settings.top_k
+        if getattr(self.reader, "judge", None) is not None:
+            depth = max(depth, self.settings.read_deeper)
         if isinstance(index, PassageIndex):
             self._index: PassageIndex | None = index
             self.store: PgStore | None = None
-            self.retriever = HybridRetriever(index, embedder, top_k=self.settings.top_k)
+            self.retriever = HybridRetriever(index, embedder, top_k=depth)
         else:
             self._index, self.store = None, index
-            self.retriever = StoreRetriever(index, embedder, top_k=self.settings.top_k)
+            self.retriever = StoreRetriever(index, embedder, top_k=depth)
         # One question needs one BLAS/OpenMP thread (a 384-wide query vector, a small search).
         # With two, numpy's and faiss's idle OpenBLAS workers spin after each call and take
         # the cores from the reader that runs next: warm answer() p50 went from 101 to 66 ms
@@ -398,18 +410,35 @@ class Assistant:
         """The confidence under which the assistant abstains: the settings' override, else the reader's own."""
         return self.reader.threshold if self.settings.abstain_below is None else self.settings.abstain_below
 
-    def read(self, question: str, retrieval: Retrieval) -> Reading:
-        """What the reader proposes for the retrieved passages, read in one batch."""
-        return self.reader.read(question, [p.passage for p in retrieval.passages], retrieval.corpus.sentences)
+    def read(self, question: str, retrieval: Retrieval, start: int = 0, stop: int | None = None) -> Reading:
+        """What the reader proposes for retrieved passages ``start:stop`` (default: the first ``top_k``),
+        read in one batch."""
+        passages = retrieval.passages[start : self.settings.top_k if stop is None else stop]
+        return self.reader.read(question, [p.passage for p in passages], retrieval.corpus.sentences)
 
     def respond(self, question: str, retrieval: Retrieval, reading: Reading | None = None) -> Answer:
-        """Turn the reader's best candidate into an answer, or abstain below the threshold.
+        """Turn the best candidate into an answer, or abstain below the threshold.
 
+        With a judge, the candidates are ranked by its confidence, and when none of the first ``top_k``
+        passages' reaches the reader's own threshold, the rest of the retrieved passages (up to
+        ``Settings.read_deeper``) are read too and every candidate judged again. The reader's
+        threshold, not ``abstain_below``, decides that, so ``qa eval`` (which answers with abstention
+        off, then applies the threshold) sees the answers the assistant gives.
         An abstention still shows the closest sentence found (:meth:`closest_sentence`).
         """
-        reading = reading or self.read(question, retrieval)
+        top_k = self.settings.top_k
+        first = dataclasses.replace(retrieval, passages=retrieval.passages[:top_k])
+        reading = reading or self.read(question, first)
         if getattr(self.reader, "judge", None) is not None:
-            reading = Reading(tuple(c for c, _ in self.judged(question, retrieval, reading)))
+            reading = Reading(tuple(c for c, _ in self.judged(question, first, reading)))
+            best = reading.best
+            if len(retrieval.passages) > top_k and (best is None or best.confidence < self.reader.threshold):
+                more = self.read(question, retrieval, top_k, len(retrieval.passages))
+                reading = Reading(
+                    tuple(c for c, _ in self.judged(question, retrieval, Reading(reading.candidates + more.candidates)))
+                )
+                first = retrieval
+        retrieval = first
         best = reading.best
         if best is None or best.confidence < self.threshold or best.end <= best.start:
             return Answer(
@@ -454,7 +483,7 @@ class Assistant:
                     top_dense=top_dense,
                 )
             )
-        rows = features(question, views)
+        rows = features(question, views, retrieval.documents)
         pairs = list(zip(reading.candidates, rows, strict=True))
         if judge is None:
             return pairs
@@ -550,7 +579,8 @@ def _open_or_build(
         if built_alike(manifest, embedder.name, settings.passages, settings.search) and stamps_match(manifest, files):
             return load_index(directory, model=embedder.name, manifest=manifest)
     # Read and hashed, not split: a current index already holds every sentence.
-    return _load_or_build(read_files(files), embedder, directory, settings, show_progress, previous)
+    sources = read_files(files, show_progress=show_progress)
+    return _load_or_build(sources, embedder, directory, settings, show_progress, previous)
 
 
 def _load_or_build(
@@ -586,7 +616,13 @@ def _load_or_build(
     except IndexStoreError as exc:
         # Never load a damaged index silently, never fail for one either: the documents are here.
         logger.warning("the index in %s cannot be used (%s); rebuilding it from the documents", directory, exc)
-    documents = [s.split() if isinstance(s, Source) else s for s in sources]
+    from tqdm import tqdm
+
+    quiet = not show_progress or len(sources) < PROGRESS_MIN_FILES
+    documents = [
+        s.split() if isinstance(s, Source) else s
+        for s in tqdm(sources, desc="splitting into sentences", unit="doc", disable=quiet)
+    ]
     index = build_index(
         documents,
         embedder,

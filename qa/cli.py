@@ -317,6 +317,28 @@ def cmd_export_reader(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fit_judge(args: argparse.Namespace) -> int:
+    from qa.readers.extractive import BUNDLED_READER
+    from qa.readers.judge import FEATURES, SIGNALS
+    from qa.train.judge import fit_and_write
+
+    folder = Path(args.folder) if args.folder else BUNDLED_READER
+    names = tuple(args.features.split(",")) if args.features else FEATURES
+    unknown = [n for n in names if n not in SIGNALS]
+    if unknown:
+        raise QAError(f"unknown signals {unknown}; choose from {', '.join(SIGNALS)}")
+    observations = Path(args.observations) if args.observations else None
+    if observations is None:
+        from qa.config import Settings
+
+        observations = Settings.from_env().home / "library-bench" / f"observations-{folder.name}.jsonl"
+    if not observations.is_file():
+        raise QAError(f"{observations}: no observations; run `python -m qa.bench.library` first")
+    result = fit_and_write(folder, observations, names, write=not args.dry_run)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
 def cmd_calibrate_reader(args: argparse.Namespace) -> int:
     from qa.train.calibrate import calibrate
 
@@ -579,6 +601,16 @@ def build_parser() -> argparse.ArgumentParser:
     p_cal.add_argument("--top-k", type=int, default=5, help="passages retrieved per question (default 5)")
     p_cal.add_argument("--plot", metavar="PNG", help="write the risk-coverage plot per kind here")
     p_cal.set_defaults(func=cmd_calibrate_reader)
+
+    p_judge = sub.add_parser(
+        "fit-judge",
+        help="fit a reader's judge on the library benchmark's fit part (python -m qa.bench.library first)",
+    )
+    p_judge.add_argument("folder", metavar="FOLDER", nargs="?", help="the reader folder (default: the shipped one)")
+    p_judge.add_argument("--observations", metavar="FILE", help="what the benchmark kept (default: its own file)")
+    p_judge.add_argument("--features", help="comma-separated signals (default: qa.readers.judge.FEATURES)")
+    p_judge.add_argument("--dry-run", action="store_true", help="print the fit, write nothing")
+    p_judge.set_defaults(func=cmd_fit_judge)
     return parser
 
 

@@ -48,6 +48,8 @@ class Settings:
         max_question_chars: Longest question accepted.
         backend: How the embedding model runs; see :func:`index.embedder.load_embedder`.
         search: Which vector index to build; see :mod:`index.vector_index`.
+        read_deeper: When the ``top_k`` passages give no answer above the reader's threshold, read the
+            next ones too, up to this many passages in all (readers with a judge only; ``0`` never).
     """
 
     model: str = DEFAULT_MODEL
@@ -59,6 +61,7 @@ class Settings:
     max_question_chars: int = MAX_QUESTION_CHARS
     backend: str = "auto"
     search: SearchSettings = SearchSettings()
+    read_deeper: int = 10
 
     def __post_init__(self) -> None:
         # Types first: Settings(top_k=2.5) fails here, with a message, not later inside a search.
@@ -70,6 +73,14 @@ class Settings:
             raise ConfigError(f"abstain_below must be a number in [0, 1] or None, got {self.abstain_below!r}")
         if isinstance(self.max_question_chars, bool) or not isinstance(self.max_question_chars, int):
             raise ConfigError(f"max_question_chars must be a whole number, got {self.max_question_chars!r}")
+        if (
+            isinstance(self.read_deeper, bool)
+            or not isinstance(self.read_deeper, int)
+            or not (0 <= self.read_deeper <= MAX_TOP_K)
+        ):
+            raise ConfigError(
+                f"read_deeper must be a whole number of passages from 0 to {MAX_TOP_K}, got {self.read_deeper!r}"
+            )
         if self.max_question_chars < 1:
             raise ConfigError(f"max_question_chars must be at least 1, got {self.max_question_chars}")
         if not isinstance(self.model, str) or not isinstance(self.reader, str):

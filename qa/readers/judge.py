@@ -22,7 +22,10 @@ calibrator, a logistic model over signals that hold whichever store answers:
     the question asks for a number, date or age and the answer holds no digit or number word;
 ``other_gap``
     how far the candidate's margin stands above the best candidate from another document (a
-    fixed ceiling when no other document was read).
+    fixed ceiling when no other document was read);
+``scale``
+    the log10 of the number of documents searched (1 for one article, 4 for 10,000), and any
+    signal times it (``<signal>_x``): in a library a fair-looking span is more often chance.
 
 :func:`features` computes them for every candidate of a reading; :class:`Judge` turns them into a
 probability and is fitted by ``python -m qa.bench.library --fit`` on held-out articles asked of
@@ -32,15 +35,15 @@ calibration, which stays the confidence of readers without a judge.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from index.text import STOPWORDS, stem, terms, words
+from index.text import words
 from qa.questions.analysis import AnswerType, analyze
+from qa.questions.weights import MAX_RARITY, cover, document_terms, passage_terms, question_words
 
 FEATURES = (
     "margin",
@@ -52,9 +55,10 @@ FEATURES = (
     "type_mismatch",
     "other_gap",
 )
-# Signals computed and kept by the library benchmark, for trying: a judge may use any of them.
-SIGNALS = (*FEATURES, "span", "no_answer", "lexical", "fused", "top_dense", "answer_words", "support")
-MAX_RARITY = 7.0  # Zipf 0 (a word wordfreq never saw) weighs 7; "the" (Zipf 7.7) weighs nothing
+# Signals computed and kept by the library benchmark, for trying: a judge may use any of them, and
+# any signal times ``scale`` (the log10 of the documents searched) as ``<signal>_x``.
+BASE_SIGNALS = (*FEATURES, "span", "no_answer", "lexical", "fused", "top_dense", "answer_words", "support", "scale")
+SIGNALS = (*BASE_SIGNALS, *(f"{name}_x" for name in BASE_SIGNALS if name != "scale"))
 GAP_CEILING = 10.0  # margins above another document's best by more than this all count alike
 _NUMBER_WORDS = frozenset(
     """zero one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
@@ -64,51 +68,6 @@ _NUMBER_WORDS = frozenset(
     century centuries decade decades year years month months week weeks day days""".split()
 )
 _DIGIT = re.compile(r"\d")
-
-
-@functools.lru_cache(maxsize=65536)
-def rarity(word: str) -> float:
-    """How rare a lower-case word is in English, 0 (very common) to 7 (never seen): 7 minus its Zipf frequency."""
-    from wordfreq import zipf_frequency
-
-    return max(0.0, MAX_RARITY - zipf_frequency(word, "en"))
-
-
-@functools.lru_cache(maxsize=4096)
-def question_words(question: str) -> tuple[tuple[str, float], ...]:
-    """The question's content words as ``(stem, rarity)``, each stem once."""
-    seen: dict[str, float] = {}
-    for word in words(question):
-        lowered = word.lower().replace("’", "'")
-        base = lowered[:-2] if lowered.endswith("'s") else lowered
-        if lowered in STOPWORDS or base in STOPWORDS:
-            continue
-        key = stem(lowered)
-        seen[key] = max(seen.get(key, 0.0), rarity(base.replace(".", "")))
-    return tuple(seen.items())
-
-
-@functools.lru_cache(maxsize=256)
-def _text_terms(text: str) -> frozenset[str]:
-    return frozenset(terms(text))
-
-
-def document_terms(key: str, text: str) -> frozenset[str]:
-    """The stemmed terms of a document's text, cached by ``key`` (its path and hash) and text."""
-    return _document_terms(key, len(text), text)
-
-
-@functools.lru_cache(maxsize=512)
-def _document_terms(key: str, size: int, text: str) -> frozenset[str]:
-    return frozenset(terms(text))
-
-
-def cover(question: Sequence[tuple[str, float]], found: frozenset[str]) -> float:
-    """The rarity-weighted share of the question's words in ``found`` (1 when the question has none)."""
-    total = sum(w for _, w in question)
-    if total <= 0:
-        return 1.0
-    return sum(w for t, w in question if t in found) / total
 
 
 def wants_number(question: str) -> bool:
@@ -141,8 +100,13 @@ class CandidateView:
     top_dense: float = 0.0  # the best cosine similarity among the retrieved passages
 
 
-def features(question: str, candidates: Sequence[CandidateView]) -> list[dict[str, float]]:
-    """The judge's signals for each candidate of one question (see the module's docstring)."""
+def features(question: str, candidates: Sequence[CandidateView], documents: int = 1) -> list[dict[str, float]]:
+    """The judge's signals for each candidate of one question (see the module's docstring).
+
+    ``documents``: how many documents the question searched (the index's, or a filter's): a span
+    that fits well in one article of thousands is likelier to be chance than in the one article asked.
+    """
+    scale = math.log10(max(1, documents))
     asked = question_words(question)
     number = wants_number(question)
     best_by_document: dict[str, float] = {}
@@ -158,7 +122,7 @@ def features(question: str, candidates: Sequence[CandidateView]) -> list[dict[st
         rows.append(
             {
                 "margin": max(-20.0, min(20.0, c.margin)),
-                "passage_cover": cover(asked, _text_terms(c.passage_text)),
+                "passage_cover": cover(asked, passage_terms(c.passage_text)),
                 "document_cover": cover(asked, in_document),
                 "missing_rare": max(missing, default=0.0) / MAX_RARITY,
                 "dense": c.dense,
@@ -174,6 +138,9 @@ def features(question: str, candidates: Sequence[CandidateView]) -> list[dict[st
                 "support": (answers.count(answer) - 1) / max(1, len(answers) - 1),
             }
         )
+    for row in rows:
+        row.update({f"{name}_x": value * scale for name, value in list(row.items())})
+        row["scale"] = scale
     return rows
 
 

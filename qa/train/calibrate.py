@@ -293,9 +293,10 @@ def calibrate(
     result = fit(observations)
     settings = json.loads((root / "settings.json").read_text(encoding="utf-8"))
     base = ReaderSettings.from_dict(settings)
+    # A judge was fitted on the old margins and threshold: it goes (refit it with `qa fit-judge`).
     write_settings(
         root,
-        dataclasses.replace(base, calibration=result["calibration"], threshold=result["threshold"]),
+        dataclasses.replace(base, calibration=result["calibration"], threshold=result["threshold"], judge=None),
         calibration_figures=result["figures"],
     )
     if plot:

@@ -173,6 +173,22 @@ def write_card(folder: str | Path) -> Path:
             f"{figures.get('leave_one_article_out_log_loss')}.",
             "",
         ]
+    judge = settings.get("judge")
+    if judge:
+        judged = settings.get("judge_figures", {})
+        weights = ", ".join(f"{n} {w:+.2f}" for n, w in zip(judge["features"], judge["weights"], strict=True))
+        lines += [
+            "## The judge (confidence at library scale)",
+            "",
+            "The confidence the assistant reports is the judge's: a logistic model over the margin and signals of"
+            " the question, the passage, its document and the retrieval (`qa/readers/judge.py`), fitted on the fit"
+            " part of the library benchmark (held-out articles asked of their own article and of a library of"
+            f" {len(judged.get('sources', []))} sources' documents; `{judged.get('command')}`). Weights on"
+            f" standardised signals: {weights}; intercept {judge['intercept']:+.2f}. Threshold"
+            f" {settings.get('threshold')} by the rule: {judged.get('rule')}. Margin-only threshold before:"
+            f" {judged.get('margin_threshold')}. At the threshold, on the fit part: {judged.get('at_threshold')}.",
+            "",
+        ]
     if evaluation:
         lines += ["## Evaluation", "", *evaluation.get("markdown", []), ""]
     (root / "LICENSE.txt").write_text(LICENCE, encoding="utf-8")

@@ -46,3 +46,20 @@ def test_bad_depth(hash_embedder: HashEmbedder, top_k: int, candidates: int) -> 
     index = build_index([make_document("t.txt", TEXT)], hash_embedder)
     with pytest.raises(ConfigError):
         HybridRetriever(index, hash_embedder, top_k=top_k, candidates=candidates)
+
+
+def test_rerank_lifts_the_passage_that_holds_the_questions_rare_words() -> None:
+    from qa.retriever import COVER_WEIGHT, rerank
+
+    fused = [("generic", 0.030), ("specific", 0.029), ("none", 0.031)]
+    texts = {
+        "generic": "The player was old and he won the match.",
+        "specific": "Soleimani was 62 years old.",
+        "none": "Rain fell on the harbour all week.",
+    }
+    ranked = rerank("How old was Soleimani?", fused, texts, 3)
+    assert [key for key, _ in ranked] == ["specific", "generic", "none"]
+    assert ranked[0][1] == pytest.approx(0.029 + COVER_WEIGHT)  # every question word is there
+    assert rerank("How old was Soleimani?", fused, texts, 1) == ranked[:1]
+    # A question of stopwords alone weighs every passage alike: the fused order stands.
+    assert [k for k, _ in rerank("what is the", fused, texts, 3)] == ["none", "generic", "specific"]
