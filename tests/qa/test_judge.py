@@ -11,8 +11,8 @@ from index.documents import Sentence, make_document
 from index.passages import Passage
 from qa.assistant import Assistant
 from qa.config import Settings
-from qa.readers.base import Candidate, Reading
 from qa.questions.weights import rarity
+from qa.readers.base import Candidate, Reading
 from qa.readers.judge import FEATURES, SIGNALS, CandidateView, Judge, features, wants_number
 from tests.conftest import HashEmbedder
 
