@@ -183,7 +183,9 @@ def write_card(folder: str | Path) -> Path:
             "The confidence the assistant reports is the judge's: a logistic model over the margin and signals of"
             " the question, the passage, its document and the retrieval (`qa/readers/judge.py`), fitted on the fit"
             " part of the library benchmark (held-out articles asked of their own article and of a library of"
-            f" {len(judged.get('sources', []))} sources' documents; `{judged.get('command')}`). Weights on"
+            " 471 documents; questions from "
+            + ", ".join(f"`{x}`" for x in judged.get("sources", []))
+            + f"; `{judged.get('command')}`). Weights on"
             f" standardised signals: {weights}; intercept {judge['intercept']:+.2f}. Threshold"
             f" {settings.get('threshold')} by the rule: {judged.get('rule')}. Margin-only threshold before:"
             f" {judged.get('margin_threshold')}. At the threshold, on the fit part: {judged.get('at_threshold')}.",

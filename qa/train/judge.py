@@ -171,7 +171,7 @@ def write_judge(folder: Path, judge: Judge, threshold: float, rows: Sequence[Que
             }
             for m, f in by.items()
         },
-        "command": "python -m qa.bench.library --fit --write",
+        "command": "python -m qa.bench.library && qa fit-judge",
     }
     write_settings(folder, dataclasses.replace(base, judge=judge.to_dict(), threshold=threshold), **extra)
     write_card(folder)
