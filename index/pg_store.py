@@ -231,16 +231,15 @@ class Snapshot:
                 'ORDER BY p.embedding <=> %(v)s, d.path COLLATE "C", p.ord LIMIT %(k)s',
                 {"v": v, "k": int(k), "paths": sorted(documents)},
             ).fetchall()
-            hits = [Hit(r[0], float(r[1]), (r[2], r[3])) for r in rows]
-            return sorted(hits, key=lambda h: (-np.float32(h.score), h.key))
-        # pgvector returns at most ef_search rows per index scan; keep it well above k for recall.
-        self._connection.execute(f"SET LOCAL hnsw.ef_search = {min(1000, max(100, 4 * int(k)))}")
-        rows = self._connection.execute(
-            "SELECT p.id, 1 - (p.embedding <=> %(v)s), d.path, p.ord FROM "
-            "(SELECT id, document_id, ord, embedding FROM qa_passages ORDER BY embedding <=> %(v)s LIMIT %(k)s) p "
-            "JOIN qa_documents d ON d.id = p.document_id",
-            {"v": v, "k": int(k)},
-        ).fetchall()
+        else:
+            # pgvector returns at most ef_search rows per index scan; keep it well above k for recall.
+            self._connection.execute(f"SET LOCAL hnsw.ef_search = {min(1000, max(100, 4 * int(k)))}")
+            rows = self._connection.execute(
+                "SELECT p.id, 1 - (p.embedding <=> %(v)s), d.path, p.ord FROM "
+                "(SELECT id, document_id, ord, embedding FROM qa_passages ORDER BY embedding <=> %(v)s LIMIT %(k)s) p "
+                "JOIN qa_documents d ON d.id = p.document_id",
+                {"v": v, "k": int(k)},
+            ).fetchall()
         hits = [Hit(r[0], float(r[1]), (r[2], r[3])) for r in rows]
         return sorted(hits, key=lambda h: (-np.float32(h.score), h.key))
 

@@ -42,7 +42,7 @@ from qa.errors import ConfigError, IndexNotFoundError, IndexStoreError, NoDocume
 from qa.questions.analysis import check_question
 from qa.questions.attribution import context_sentences, what_was_said
 from qa.readers.base import Candidate, Reader, Reading, SentenceOnlyReader
-from qa.readers.judge import CandidateView, features
+from qa.readers.judge import CandidateView, Judge, features
 from qa.result import Answer, Citation, Span
 from qa.retriever import HybridRetriever, Retrieval, StoreRetriever
 from qa.selection import select
@@ -143,7 +143,7 @@ class Assistant:
         self.retriever: HybridRetriever | StoreRetriever
         # A reader with a judge may read deeper when the first passages give no answer: retrieve that many.
         depth = self.settings.top_k
-        if getattr(self.reader, "judge", None) is not None:
+        if self.judge is not None:
             depth = max(depth, self.settings.read_deeper)
         if isinstance(index, PassageIndex):
             self._index: PassageIndex | None = index
@@ -406,6 +406,11 @@ class Assistant:
         return select(documents, self.document_paths())
 
     @property
+    def judge(self) -> Judge | None:
+        """The reader's judge (:mod:`qa.readers.judge`), if it carries one."""
+        return getattr(self.reader, "judge", None)
+
+    @property
     def threshold(self) -> float:
         """The confidence under which the assistant abstains: the settings' override, else the reader's own."""
         return self.reader.threshold if self.settings.abstain_below is None else self.settings.abstain_below
@@ -429,7 +434,7 @@ class Assistant:
         top_k = self.settings.top_k
         first = dataclasses.replace(retrieval, passages=retrieval.passages[:top_k])
         reading = reading or self.read(question, first)
-        if getattr(self.reader, "judge", None) is not None:
+        if self.judge is not None:
             reading = Reading(tuple(c for c, _ in self.judged(question, first, reading)))
             best = reading.best
             if len(retrieval.passages) > top_k and (best is None or best.confidence < self.reader.threshold):
@@ -457,7 +462,7 @@ class Assistant:
         With a reader that carries a judge, a candidate's confidence is the judge's probability and
         the order is by it; otherwise both stay the reader's (its margin, calibrated).
         """
-        judge = getattr(self.reader, "judge", None)
+        judge = self.judge
         ranks = {
             (s.passage.document, s.passage.start, s.passage.end): (r, s) for r, s in enumerate(retrieval.passages, 1)
         }

@@ -166,12 +166,12 @@ def observe_question(
 
     text = assistant.check_question(question.question)
     began = time.perf_counter()
-    wide = deep.retrieve(text)
-    wide = dataclasses.replace(wide, passages=wide.passages[:depth])
+    ranked = deep.retrieve(text)  # the top 50: read to ``depth``, searched for the gold passage's rank
+    wide = dataclasses.replace(ranked, passages=ranked.passages[:depth])
     reading = assistant.read(text, wide, 0, depth)
     seconds = time.perf_counter() - began
-    top = {(p.passage.document, p.passage.start, p.passage.end) for p in wide.passages[: assistant.settings.top_k]}
     first = dataclasses.replace(wide, passages=wide.passages[: assistant.settings.top_k])
+    top = {(p.passage.document, p.passage.start, p.passage.end) for p in first.passages}
     first_reading = Reading(
         tuple(c for c in reading.candidates if (c.passage.document, c.passage.start, c.passage.end) in top)
     )
@@ -188,10 +188,8 @@ def observe_question(
         return rows
 
     rows, deeper = rows_of(first, first_reading), rows_of(wide, reading)
-    retrieval = wide
     rank = None
     if gold:
-        ranked = deep.retrieve(text, retrieval.vector)
         for r, scored in enumerate(ranked.passages, 1):
             sentences = (ranked.corpus.sentences[i] for i in scored.passage.sentence_ids)
             if any((s.document, s.start, s.end) in gold for s in sentences):

@@ -20,7 +20,6 @@ import numpy as np
 from qa.bench.library import (
     KINDS,
     MODES,
-    CandidateRow,
     QuestionRow,
     Scorer,
     _split,
@@ -86,17 +85,19 @@ def fit_judge(rows: Sequence[QuestionRow], names: Sequence[str] = FEATURES, *, l
     )
 
 
+def question_score(row: QuestionRow, scorer: Scorer, threshold: float) -> float:
+    """One question's part of the mix F1: an answerable one scores its F1 (0 when refused or citing
+    another sentence), a close or outside one 1 when refused."""
+    best, confidence = choose(row, scorer, threshold)
+    answered = best is not None and confidence >= threshold
+    if row.kind == "answerable":
+        return best.f1 if answered and best is not None and best.cited_right else 0.0
+    return 0.0 if answered else 1.0
+
+
 def mix_f1(rows: Sequence[QuestionRow], scorer: Scorer, threshold: float, weights: np.ndarray) -> float:
-    """F1 over a stream of questions in the assumed mix: an answerable question scores its F1 (0 when
-    refused or citing another document), a close or outside one 1 when refused."""
-    total = 0.0
-    for r, w in zip(rows, weights, strict=True):
-        best, confidence = choose(r, scorer, threshold)
-        answered = best is not None and confidence >= threshold
-        if r.kind == "answerable":
-            total += w * (best.f1 if answered and best and best.cited_right else 0.0)
-        else:
-            total += w * (0.0 if answered else 1.0)
+    """F1 over a stream of questions in the assumed mix (:func:`question_score`, weighted)."""
+    total = sum(w * question_score(r, scorer, threshold) for r, w in zip(rows, weights, strict=True))
     return total / weights.sum()
 
 
@@ -115,29 +116,17 @@ def cross_validated(rows: Sequence[QuestionRow], names: Sequence[str], folds: in
     judge never scores questions about an article it was fitted on.
     """
     fold_of = {r.article: int(_split("fold:" + r.article) * folds) for r in rows}
-    scored: list[tuple[QuestionRow, float]] = []  # (question, confidence of the chosen candidate)
-    chosen: list[tuple[QuestionRow, CandidateRow | None, float, float]] = []
+    scored: list[tuple[QuestionRow, float]] = []  # (question, its score under the judge fitted without it)
     for k in range(folds):
         train = [r for r in rows if fold_of[r.article] != k]
-        test = [r for r in rows if fold_of[r.article] == k]
         judge = fit_judge(train, names)
         threshold = choose_threshold(train, judge)
-        for r in test:
-            best, confidence = choose(r, judge, threshold)
-            chosen.append((r, best, confidence, threshold))
-            scored.append((r, confidence))
-    weights = question_weights([r for r, *_ in chosen])
-    total = 0.0
+        scored += [(r, question_score(r, judge, threshold)) for r in rows if fold_of[r.article] == k]
+    weights = question_weights([r for r, _ in scored])
     per: dict[str, list[float]] = {}
-    for (r, best, confidence, threshold), w in zip(chosen, weights, strict=True):
-        answered = best is not None and confidence >= threshold
-        value = (
-            (best.f1 if answered and best and best.cited_right else 0.0)
-            if r.kind == "answerable"
-            else float(not answered)
-        )
-        total += w * value
+    for r, value in scored:
         per.setdefault(f"{r.mode}/{r.kind}", []).append(value)
+    total = sum(w * value for (_, value), w in zip(scored, weights, strict=True))
     return {"mix_f1": total / weights.sum(), **{k: float(np.mean(v)) for k, v in sorted(per.items())}}
 
 
