@@ -10,10 +10,10 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from index.documents import Document, Sentence, Source, load_document, load_documents, make_document, read_sources
-from index.embedder import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
-from index.keywords import KeywordIndex
+from index.embedders.sentence_transformer import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder
 from index.passages import Passage, make_passages
-from index.store import Manifest, PassageIndex, PassageSettings, build_index, load_index, save_index
+from index.stores.keywords import KeywordIndex
+from index.stores.local import Manifest, PassageIndex, PassageSettings, build_index, load_index, save_index
 
 __all__ = [
     "DEFAULT_MODEL",

@@ -10,7 +10,6 @@ sentences are simply not produced, so they can never be cited.
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import logging
 import os
@@ -19,7 +18,6 @@ import stat
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 
 from index.errors import (
@@ -29,7 +27,10 @@ from index.errors import (
     NoDocumentsError,
     UnreadableDocumentError,
 )
-from index.pdf import extract_pdf, page_at
+from index.readers.box import ReadLimits, box_for
+from index.readers.html import html_to_text as html_to_text  # where callers found it before
+from index.readers.pdf import page_at
+from index.readers.text import decode, normalise
 from index.sentences import blocks, split_sentences
 from index.text import storable
 
@@ -157,69 +158,6 @@ def _markdown_content_spans(text: str) -> Iterable[tuple[int, int]]:
         yield current
 
 
-class _HTMLText(HTMLParser):
-    """Collect the visible text of an HTML page, one block per paragraph."""
-
-    SKIP = frozenset({"script", "style", "noscript", "template", "svg", "head", "nav", "footer"})
-    BLOCK = frozenset(
-        {
-            "p",
-            "div",
-            "br",
-            "li",
-            "h1",
-            "h2",
-            "h3",
-            "h4",
-            "h5",
-            "h6",
-            "tr",
-            "section",
-            "article",
-            "blockquote",
-            "header",
-            "ul",
-            "ol",
-            "table",
-            "title",
-        }
-    )
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skip_depth = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.SKIP:
-            self.skip_depth += 1
-        elif tag in self.BLOCK:
-            self.parts.append("\n\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.SKIP:
-            self.skip_depth = max(0, self.skip_depth - 1)
-        elif tag in self.BLOCK:
-            self.parts.append("\n\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skip_depth:
-            self.parts.append(re.sub(r"\s+", " ", data))
-
-    def text(self) -> str:
-        joined = "".join(self.parts)
-        paragraphs = [p.strip() for p in re.split(r"\n\s*\n", joined)]
-        return "\n\n".join(p for p in paragraphs if p) + "\n"
-
-
-def html_to_text(html: str) -> str:
-    """Extract visible text from HTML: drop tags, scripts and styles, keep paragraphs."""
-    parser = _HTMLText()
-    parser.feed(html)
-    parser.close()
-    return parser.text()
-
-
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -261,48 +199,11 @@ def make_document(
 
 MAX_DOCUMENT_BYTES = 20 * 2**20
 """Largest file read (20 MiB, about 4 million words: some hours of embedding on two cores)."""
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-
-
-def decode(data: bytes, name: str) -> str:
-    """Decode a document's bytes: UTF-8, or UTF-16 with its BOM, or Windows-1252/Latin-1.
-
-    A byte-order mark is unambiguous, so it wins. Bytes that are not valid
-    UTF-8 are almost always a legacy Western encoding, read as Windows-1252
-    (Latin-1 for the five bytes it leaves undefined) with a warning. NUL bytes
-    anywhere outside UTF-16 mean a binary file.
-
-    Raises:
-        UnreadableDocumentError: Binary content, or a broken UTF-16 file.
-    """
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError as exc:
-                raise UnreadableDocumentError(f"{name}: broken {encoding} text (byte {exc.start})") from None
-    if b"\x00" in data:  # anywhere: a text file with a NUL after 8 KB is still not text
-        raise UnreadableDocumentError(
-            f"{name}: looks like a binary file; pass a .txt, .md, .html, .pdf or .docx document"
-        )
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        logger.warning("%s is not UTF-8; reading it as Windows-1252 (Western European)", name)
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
 
 
 def read_text(path: Path) -> str:
-    """Read a text file (see :func:`decode`), refusing binary and oversized files with a clear error."""
-    return _normalise(decode(read_bytes(path), str(path)))
-
-
-def _normalise(text: str) -> str:
-    # Normalise line endings once, here, so every offset refers to the same text.
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    """Read a text file (see :func:`index.readers.text.decode`), refusing binary and oversized files."""
+    return normalise(decode(read_bytes(path), str(path)))
 
 
 def read_bytes(path: Path) -> bytes:
@@ -409,12 +310,12 @@ class Source:
         return make_document(self.path, self.text, markdown=self.markdown, sha256=self.sha256, pages=self.pages)
 
 
-def read_source(path: str | Path) -> Source:
+def read_source(path: str | Path, *, limits: ReadLimits | None = None) -> Source:
     """Read one document from disk, without splitting it (see :func:`load_document`)."""
     file = Path(path).expanduser()
     if not file.exists():
         raise DocumentNotFoundError(f"{path}: no such file or directory; check the path")
-    return _read_resolved(file.resolve())
+    return _read_resolved(file.resolve(), limits)
 
 
 def files_unchanged(files: Sequence[Path], stamps: Mapping[str, FileStamp | None]) -> bool:
@@ -438,27 +339,18 @@ def files_unchanged(files: Sequence[Path], stamps: Mapping[str, FileStamp | None
     return True
 
 
-def _read_resolved(file: Path) -> Source:
+def _read_resolved(file: Path, limits: ReadLimits | None = None) -> Source:
     data, info = _read_file(file)
     stamp = FileStamp.settled(info)
-    suffix = file.suffix.lower()
-    if suffix == ".pdf":
-        text, layout = extract_pdf(data, str(file))
-        pages = layout.page_starts()
+    read = box_for(limits).extract(data, str(file), file.suffix.lower())
+    if read.pages:
         # The pages are part of what is cited: a new layout of the same text is a new document.
-        return Source(str(file), text, _sha256(text + "\x00" + ",".join(map(str, pages))), False, pages, stamp)
-    if suffix == ".docx":
-        from index.docx import extract_docx
-
-        text = extract_docx(data, str(file))
-        return Source(str(file), text, _sha256(text), markdown=False, stamp=stamp)
-    text = _normalise(decode(data, str(file)))
-    if suffix in (".html", ".htm"):
-        text = html_to_text(text)
-    return Source(str(file), text, _sha256(text), markdown=suffix in (".md", ".markdown"), stamp=stamp)
+        digest = _sha256(read.text + "\x00" + ",".join(map(str, read.pages)))
+        return Source(str(file), read.text, digest, False, read.pages, stamp)
+    return Source(str(file), read.text, _sha256(read.text), markdown=read.markdown, stamp=stamp)
 
 
-def load_document(path: str | Path) -> Document:
+def load_document(path: str | Path, *, limits: ReadLimits | None = None) -> Document:
     """Read one document from disk and split it into sentences.
 
     The document's ``path`` is the absolute path, so a citation opens from any
@@ -472,7 +364,7 @@ def load_document(path: str | Path) -> Document:
         DocumentTooLargeError: The file is over ``MAX_DOCUMENT_BYTES``.
         EmptyDocumentError: The file has no article text.
     """
-    return read_source(path).split()
+    return read_source(path, limits=limits).split()
 
 
 def _walk(root: str) -> list[str]:
@@ -554,17 +446,21 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
     return [Path(f) for f in sorted(files, key=lambda f: f.split(os.sep))]
 
 
-def read_sources(paths: Sequence[str | Path]) -> list[Source]:
+def read_sources(paths: Sequence[str | Path], *, limits: ReadLimits | None = None) -> list[Source]:
     """Read every document under ``paths`` (files or directories), without splitting them.
 
     A file whose text is identical to one already read is skipped with a
     warning: two copies would fill the top passages with the same sentences.
     """
-    return read_files(expand_paths(paths))
+    return read_files(expand_paths(paths), limits=limits)
 
 
-def read_files(files: Sequence[Path], *, show_progress: bool = False) -> list[Source]:
-    """Read resolved document files (:func:`expand_paths`), skipping repeated texts (:func:`read_sources`)."""
+def read_files(files: Sequence[Path], *, show_progress: bool = False, limits: ReadLimits | None = None) -> list[Source]:
+    """Read resolved document files (:func:`expand_paths`), skipping repeated texts (:func:`read_sources`).
+
+    Each file is parsed in the reading box (:mod:`index.readers.box`) under ``limits`` (the
+    defaults when None).
+    """
     from tqdm import tqdm
 
     sources: list[Source] = []
@@ -572,7 +468,7 @@ def read_files(files: Sequence[Path], *, show_progress: bool = False) -> list[So
     # A bar only where there is something to wait for: a folder of a few files reads in a blink.
     quiet = not show_progress or len(files) < PROGRESS_MIN_FILES
     for path in tqdm(files, desc="reading documents", unit="file", disable=quiet):
-        source = _read_resolved(path)
+        source = _read_resolved(path, limits)
         if source.sha256 in seen:
             logger.warning("%s has the same text as %s; indexing it once", source.path, seen[source.sha256])
             continue
@@ -584,6 +480,6 @@ def read_files(files: Sequence[Path], *, show_progress: bool = False) -> list[So
 PROGRESS_MIN_FILES = 50
 
 
-def load_documents(paths: Sequence[str | Path]) -> list[Document]:
+def load_documents(paths: Sequence[str | Path], *, limits: ReadLimits | None = None) -> list[Document]:
     """Load and split every document under ``paths`` (see :func:`read_sources`)."""
-    return [source.split() for source in read_sources(paths)]
+    return [source.split() for source in read_sources(paths, limits=limits)]

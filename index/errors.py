@@ -58,6 +58,10 @@ class DocumentTooLargeError(DocumentError):
     """The document is over the size limit for one document."""
 
 
+class DocumentTooCostlyError(UnreadableDocumentError):
+    """Reading a document went past a limit of the reading box (:class:`index.readers.box.ReadLimits`)."""
+
+
 class EmptyDocumentError(DocumentError):
     """A document has no text left after boilerplate removal."""
 

@@ -23,8 +23,8 @@ from index.documents import (
     expand_paths,
     read_files,
 )
-from index.embedder import Embedder, load_embedder, resolve_model
-from index.store import (
+from index.embedders.sentence_transformer import Embedder, load_embedder, resolve_model
+from index.stores.local import (
     Corpus,
     PassageIndex,
     build_index,
@@ -48,7 +48,7 @@ from qa.retriever import HybridRetriever, Retrieval, StoreRetriever
 from qa.selection import select
 
 if TYPE_CHECKING:
-    from index.pg_store import PgStore
+    from index.stores.postgres import PgStore
 
 logger = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ class Assistant:
         Files whose size, times and inode are as recorded are not even read
         (:class:`~index.documents.FileStamp`), for a folder or a store.
         With ``store`` (a ``postgresql://`` URL) the documents are kept in that
-        PostgreSQL store instead (see :mod:`index.pg_store`): it is made to hold
+        PostgreSQL store instead (see :mod:`index.stores.postgres`): it is made to hold
         exactly ``paths``, writing only new and changed documents in one transaction.
 
         Args:
@@ -223,10 +223,10 @@ class Assistant:
         files = expand_paths(paths if paths is not None else bundled_documents())
         embedder = embedder or load_embedder(settings.model, backend=settings.backend)
         if store:
-            from index.pg_store import PgStore
+            from index.stores.postgres import PgStore
 
             pg = PgStore(store)
-            pg.sync_files(files, embedder, settings.passages, show_progress=show_progress)
+            pg.sync_files(files, embedder, settings.passages, show_progress=show_progress, limits=settings.read_limits)
             return cls(pg, embedder, reader=make_reader(reader, settings), settings=settings)
         directory = Path(index_dir).expanduser() if index_dir else settings.index_dir_for([str(f) for f in files])
         index = _open_or_build(files, embedder, directory, settings, show_progress, previous)
@@ -241,7 +241,7 @@ class Assistant:
         reader: Reader | str | None = None,
         embedder: Embedder | None = None,
     ) -> Assistant:
-        """Answer from a PostgreSQL store as it is (``postgresql://...``, see :mod:`index.pg_store`).
+        """Answer from a PostgreSQL store as it is (``postgresql://...``, see :mod:`index.stores.postgres`).
 
         Questions are searched inside the store, each in one snapshot, so an assistant sees
         what another process writes as soon as it commits. Without ``embedder``, the store's
@@ -251,7 +251,7 @@ class Assistant:
             StoreUnavailableError: The server cannot be reached, lacks pgvector, or is empty.
             ModelMismatchError: ``embedder`` is not the model the store was built with.
         """
-        from index.pg_store import PgStore
+        from index.stores.postgres import PgStore
 
         settings = settings or Settings.from_env()
         store = PgStore(url)
@@ -284,7 +284,7 @@ class Assistant:
             raise ConfigError("give a store or an index folder, not both")
         embedder = embedder or load_embedder(settings.model, backend=settings.backend)
         if store:
-            from index.pg_store import PgStore
+            from index.stores.postgres import PgStore
 
             pg = PgStore(store)
             pg.sync(documents, embedder, settings.passages, show_progress=show_progress)
@@ -584,7 +584,7 @@ def _open_or_build(
         if built_alike(manifest, embedder.name, settings.passages, settings.search) and stamps_match(manifest, files):
             return load_index(directory, model=embedder.name, manifest=manifest)
     # Read and hashed, not split: a current index already holds every sentence.
-    sources = read_files(files, show_progress=show_progress)
+    sources = read_files(files, show_progress=show_progress, limits=settings.read_limits)
     return _load_or_build(sources, embedder, directory, settings, show_progress, previous)
 
 

@@ -29,7 +29,7 @@ def _quiet_libraries() -> None:
     import os
 
     # Environment, not transformers' own API: importing transformers costs 0.4 s,
-    # and most runs never load it (see index/numpy_embedder.py).
+    # and most runs never load it (see index/embedders/numpy_encoder.py).
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
@@ -38,7 +38,7 @@ def _quiet_libraries() -> None:
 def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
-    from index.store import PassageSettings
+    from index.stores.local import PassageSettings
     from qa.config import Settings
 
     settings = Settings.from_env()
@@ -52,7 +52,7 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     if getattr(args, "threshold", None) is not None:
         changes["abstain_below"] = args.threshold
     if getattr(args, "index_type", None):
-        from index.vector_index import SearchSettings
+        from index.stores.vectors import SearchSettings
 
         changes["search"] = SearchSettings(kind=args.index_type)
     if getattr(args, "passage_tokens", None) is not None or getattr(args, "overlap", None) is not None:
@@ -64,6 +64,13 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             max_tokens=settings.passages.max_tokens if args.passage_tokens is None else args.passage_tokens,
             overlap=settings.passages.overlap if args.overlap is None else args.overlap,
         )
+    limits = {
+        "cpu_seconds": getattr(args, "read_cpu", None),
+        "memory_mib": getattr(args, "read_memory", None),
+        "wall_seconds": getattr(args, "read_timeout", None),
+    }
+    if any(v is not None for v in limits.values()):
+        changes["read_limits"] = replace(settings.read_limits, **{k: v for k, v in limits.items() if v is not None})
     return replace(settings, **changes)  # type: ignore[arg-type]
 
 
@@ -144,7 +151,7 @@ def _read_questions(file: str | None) -> str:
 
 def _where(args: argparse.Namespace, assistant: Assistant) -> str:
     if getattr(args, "store", None):
-        from index.pg_store import redact
+        from index.stores.postgres import redact
 
         return redact(args.store)
     return str(assistant.index_dir)
@@ -271,7 +278,7 @@ def cmd_train_reader(args: argparse.Namespace) -> int:
         raise QAError(
             f"training needs torch and transformers ({exc}); install them: pip install -e '.[train]'"
         ) from None
-    from index.embedder import resolve_model
+    from index.embedders.sentence_transformer import resolve_model
 
     _quiet_libraries()
     logging.getLogger("qa.train").setLevel(logging.INFO)
@@ -427,6 +434,18 @@ def build_parser() -> argparse.ArgumentParser:
             help="keep the index in PostgreSQL with pgvector (postgresql://...; QA_STORE) instead of a folder",
         )
 
+    def read_limits(p: argparse.ArgumentParser) -> None:
+        group = p.add_argument_group("reading limits (each file is read in a separate process under them)")
+        group.add_argument(
+            "--read-cpu", type=float, metavar="SECONDS", help="CPU time reading one file may take (default 60)"
+        )
+        group.add_argument(
+            "--read-memory", type=int, metavar="MIB", help="memory reading one file may take (default 2048)"
+        )
+        group.add_argument(
+            "--read-timeout", type=float, metavar="SECONDS", help="wall-clock time for one file (default 120)"
+        )
+
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--index-dir", help="index directory (default: one per corpus under $QA_HOME)")
         p.add_argument("--model", help="embedding model name or path (default: bundled all-MiniLM-L6-v2)")
@@ -444,6 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["auto", "flat", "ivf", "hnsw"],
         help="vector index (default auto: exact search up to 50,000 passages, then IVF)",
     )
+    read_limits(p_index)
     p_index.set_defaults(func=cmd_index)
 
     p_ask = sub.add_parser("ask", help="ask a question (the bundled article unless --index-dir)")
@@ -460,6 +480,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="ask only within the documents this path, file name or glob names ('*.pdf'); repeat for more",
     )
     common(p_ask)
+    read_limits(p_ask)
     p_ask.set_defaults(func=cmd_ask)
 
     p_eval = sub.add_parser(
@@ -527,6 +548,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_serve.add_argument("--reader", help=READER_HELP)
     p_serve.add_argument("--threshold", type=float, help=THRESHOLD_HELP)
     store_option(p_serve)
+    read_limits(p_serve)
     p_serve.set_defaults(func=cmd_serve)
 
     p_train = sub.add_parser(

@@ -21,9 +21,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.embedder import BACKENDS, DEFAULT_MODEL
-from index.store import PassageSettings
-from index.vector_index import SearchSettings
+from index.embedders.sentence_transformer import BACKENDS, DEFAULT_MODEL
+from index.readers.box import ReadLimits
+from index.stores.local import PassageSettings
+from index.stores.vectors import SearchSettings
 from qa.errors import ConfigError
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -46,8 +47,10 @@ class Settings:
         reader: ``"trained"`` (default), ``"trained:<folder>"``, ``"sentence-only"`` or
             ``"transformers:<QA model folder or name>"``.
         max_question_chars: Longest question accepted.
-        backend: How the embedding model runs; see :func:`index.embedder.load_embedder`.
-        search: Which vector index to build; see :mod:`index.vector_index`.
+        backend: How the embedding model runs; see :func:`index.embedders.sentence_transformer.load_embedder`.
+        search: Which vector index to build; see :mod:`index.stores.vectors`.
+        read_limits: What reading one document file may cost (CPU, memory, wall clock) in the
+            reading box (:mod:`index.readers.box`).
         read_deeper: When the ``top_k`` passages give no answer above the reader's threshold, read the
             next ones too, up to this many passages in all (readers with a judge only; ``0`` never).
     """
@@ -62,6 +65,7 @@ class Settings:
     backend: str = "auto"
     search: SearchSettings = SearchSettings()
     read_deeper: int = 10
+    read_limits: ReadLimits = ReadLimits()
 
     def __post_init__(self) -> None:
         # Types first: Settings(top_k=2.5) fails here, with a message, not later inside a search.

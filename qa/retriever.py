@@ -17,15 +17,15 @@ from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
-from index.embedder import Embedder
+from index.embedders.sentence_transformer import Embedder
 from index.passages import Passage
-from index.store import Corpus, PassageIndex
+from index.stores.local import Corpus, PassageIndex
 from index.text import terms
 from qa.errors import ConfigError
 from qa.questions.weights import cover, passage_terms, question_words
 
 if TYPE_CHECKING:
-    from index.pg_store import PgStore
+    from index.stores.postgres import PgStore
 
 RRF_K = 60  # the constant from the RRF paper; damps the influence of top ranks
 # The best fused passages are ranked again by how much of the question each holds, its words weighted by
@@ -159,7 +159,7 @@ class StoreRetriever(_Retriever):
     process writes to it.
 
     Args:
-        store: The store (:class:`index.pg_store.PgStore`).
+        store: The store (:class:`index.stores.postgres.PgStore`).
         embedder: Embeds questions; must be the model the store was built with.
         top_k: How many passages to return.
         candidates: How deep each ranking goes before fusion.

@@ -97,7 +97,7 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 @pytest.fixture(scope="session")
 def real_embedder():  # type: ignore[no-untyped-def]
     """The bundled all-MiniLM-L6-v2, loaded once per test session."""
-    from index.embedder import SentenceTransformerEmbedder
+    from index.embedders.sentence_transformer import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder.load()
 

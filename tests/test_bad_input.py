@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from index.documents import MAX_DOCUMENT_BYTES, load_documents
-from index.store import load_index
+from index.stores.local import load_index
 from qa.assistant import Assistant
 from qa.errors import (
     DocumentTooLargeError,

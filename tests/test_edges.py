@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from index import store
 from index.documents import load_document, load_documents
 from index.errors import IndexCorruptError, NoDocumentsError, TestSetError, UnreadableDocumentError
-from index.store import read_manifest
+from index.stores import local as store
+from index.stores.local import read_manifest
 from qa.assistant import Assistant
 from qa.evaluation.datasets import load_test_set
 from tests.conftest import ROOT, HashEmbedder, run_cli

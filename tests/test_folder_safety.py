@@ -13,7 +13,7 @@ import pytest
 
 from index.documents import make_document
 from index.errors import IndexStoreError
-from index.store import build_index, is_store_file, load_index, save_index
+from index.stores.local import build_index, is_store_file, load_index, save_index
 from tests.conftest import ROOT, SEED, HashEmbedder, run_cli
 
 # Names a person keeps next to their work, some shaped like ours on purpose.
@@ -66,7 +66,7 @@ def test_an_existing_index_keeps_files_put_beside_it(tmp_path: Path) -> None:
 
 KILLED_SAVE = """
 import os, signal, sys
-from index import store
+from index.stores import local as store
 from index.documents import make_document
 from tests.conftest import HashEmbedder
 real = store._write_file

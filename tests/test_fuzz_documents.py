@@ -23,8 +23,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from index.docx import DocxError, extract_docx
-from index.pdf import PdfError, extract_pdf
+from index.readers.docx import DocxError, extract_docx
+from index.readers.pdf import PdfError, extract_pdf
 
 pytestmark = pytest.mark.slow
 FUZZ_SECONDS = {

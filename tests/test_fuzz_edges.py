@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from index.store import load_index
+from index.stores.local import load_index
 from qa.cli import main
 
 pytestmark = pytest.mark.slow

@@ -19,8 +19,30 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def test_index_never_imports_qa() -> None:
-    for path in (ROOT / "index").glob("*.py"):
-        assert not any(m == "qa" or m.startswith("qa.") for m in imported_modules(path)), path.name
+    paths = list((ROOT / "index").rglob("*.py"))
+    assert {p.parent.name for p in paths} >= {"index", "readers", "stores", "embedders"}  # the walk found the roles
+    for path in paths:
+        assert not any(m == "qa" or m.startswith("qa.") for m in imported_modules(path)), path
+
+
+def test_index_is_grouped_by_role_and_readers_never_reach_the_stores() -> None:
+    """The formats and their box read bytes into text; they never import a store or an embedder
+    (the worker process imports only what reading needs, and a store never parses a file)."""
+    for path in (ROOT / "index" / "readers").glob("*.py"):
+        imported = imported_modules(path)
+        assert not any(m.startswith(("index.stores", "index.embedders")) for m in imported), path.name
+    for path in (ROOT / "index" / "stores").glob("*.py"):
+        imported = imported_modules(path)
+        assert not any(
+            m.startswith(("index.readers.pdf", "index.readers.docx", "index.readers.html")) for m in imported
+        )
+
+
+def test_the_public_imports_still_work() -> None:
+    import index
+
+    for name in index.__all__:
+        assert getattr(index, name) is not None, name
 
 
 def test_inference_never_imports_training() -> None:

@@ -63,7 +63,7 @@ def test_qa_ask_prints_the_page_and_json_carries_it(article: Path, tmp_path: Pat
 
 def test_the_postgresql_store_keeps_pages_too(article: Path, pg_url: str, real_embedder) -> None:  # type: ignore[no-untyped-def]
     from index.documents import load_document
-    from index.pg_store import PgStore
+    from index.stores.postgres import PgStore
     from qa.assistant import Assistant
 
     local = Assistant.from_documents([load_document(article)], embedder=real_embedder)

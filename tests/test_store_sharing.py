@@ -15,7 +15,7 @@ import pytest
 from gradio_client import Client
 
 from index.documents import read_sources
-from index.pg_store import PgStore
+from index.stores.postgres import PgStore
 from tests.conftest import ROOT
 from tests.ui.conftest import free_port
 
@@ -27,8 +27,8 @@ import sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
 from index.documents import read_sources
-from index.embedder import SentenceTransformerEmbedder
-from index.pg_store import PgStore
+from index.embedders.sentence_transformer import SentenceTransformerEmbedder
+from index.stores.postgres import PgStore
 url, first, second, stop = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])
 store, embedder = PgStore(url), SentenceTransformerEmbedder.load()
 writes = 0

@@ -92,7 +92,7 @@ class Uploads:
                 if self.assistant.store is not None:
                     # Added beside what the store holds (other servers' documents stay), in one transaction.
                     self.assistant.store.sync(
-                        read_sources(self.files),
+                        read_sources(self.files, limits=self.assistant.settings.read_limits),
                         self.assistant.embedder,
                         self.assistant.settings.passages,
                         remove_others=False,
@@ -231,7 +231,7 @@ class ChatApp:
         )
         trace = assistant.trace(searched, chosen)  # its documents come from the snapshot it was answered from
         result = trace.answer
-        reply = answer_html(result, trace.cited_documents(), asked=question)
+        reply = answer_html(result, trace.cited_documents(), asked=question, limits=self.base.settings.read_limits)
         # The question is shown as typed, never rendered: Markdown in it (an image link) would
         # make the browser fetch an address.
         history += [{"role": "user", "content": escape(question)}, {"role": "assistant", "content": reply}]
@@ -338,7 +338,8 @@ class ChatApp:
                 raise gr.Error(f"{shown}: {size / 1e6:.1f} MB is over the {limit_mb} MB limit.")
             try:
                 _check_content(path, suffix)
-                load_document(path)  # encoding and emptiness, checked on the content itself
+                # Encoding and emptiness, checked on the content itself, in the reading box.
+                load_document(path, limits=self.base.settings.read_limits)
             except QAError as exc:
                 raise gr.Error(str(exc).replace(str(path), shown)) from None
             staged.append((path, shown, suffix))

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from index.documents import Document, DocumentSummary, Sentence
+from index.readers.box import ReadLimits
 from qa.result import Answer, Citation
 
 # HTML-significant and Markdown-significant characters, as numeric entities.
@@ -52,7 +53,7 @@ def context_html(citations: Sequence[Citation], documents: Sequence[Document]) -
     return "".join(parts)
 
 
-def page_html(citations: Sequence[Citation], documents: Sequence[Document]) -> str:
+def page_html(citations: Sequence[Citation], documents: Sequence[Document], limits: ReadLimits | None = None) -> str:
     """For a PDF, the cited page as an image with the cited sentences highlighted; "" otherwise."""
     located = [found for c in citations if (found := _sentence_of(c, documents))]
     if not located or not located[0][0].pages:
@@ -60,7 +61,7 @@ def page_html(citations: Sequence[Citation], documents: Sequence[Document]) -> s
     from ui.page_image import highlighted_page
 
     doc = located[0][0]
-    made = highlighted_page(doc, [(s.start, s.end) for d, s in located if d.path == doc.path])
+    made = highlighted_page(doc, [(s.start, s.end) for d, s in located if d.path == doc.path], limits=limits)
     if made is None:
         return ""
     number, png = made
@@ -76,7 +77,9 @@ def location(citation: Citation, documents: Sequence[Document]) -> str:
     return f"{Path(citation.document).name}, {page}{paragraph}characters {citation.start}–{citation.end}"
 
 
-def answer_html(answer: Answer, documents: Sequence[Document], *, asked: str | None = None) -> str:
+def answer_html(
+    answer: Answer, documents: Sequence[Document], *, asked: str | None = None, limits: ReadLimits | None = None
+) -> str:
     """The chat reply: short answer, cited sentence(s) with location, context, confidence.
 
     When the question searched (``answer.question``) differs from what the
@@ -105,7 +108,7 @@ def answer_html(answer: Answer, documents: Sequence[Document], *, asked: str | N
             f'<br><small class="qa-location">— {escape(location(citation, documents))}</small></blockquote>'
         )
     context = context_html(ordered, documents)
-    page = page_html(ordered, documents)
+    page = page_html(ordered, documents, limits)
     if page:
         context = f'<div class="qa-page-context">{page}<div class="qa-page-text">{context}</div></div>'
     if context:

@@ -211,8 +211,8 @@ def observe(
     """Ask every question of the plan at document level (inside articles) and of the library."""
     from tqdm import tqdm
 
-    from index.embedder import load_embedder
-    from index.store import build_index
+    from index.embedders.sentence_transformer import load_embedder
+    from index.stores.local import build_index
     from qa.assistant import Assistant
     from qa.retriever import HybridRetriever
 

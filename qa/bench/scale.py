@@ -91,7 +91,7 @@ def real_questions(n: int) -> list[str]:
 def scale_documents(passages: int, embedder: SyntheticEmbedder) -> list[Any]:
     """Documents of real text, copied with other names and numbers until they make ``passages`` passages."""
     from index.documents import make_document
-    from index.store import PassageSettings, cut_passages
+    from index.stores.local import PassageSettings, cut_passages
 
     articles = real_articles()
     documents, made, copy = [], 0, 0
@@ -144,7 +144,7 @@ def ask(kind: str, where: str, queries_file: str) -> dict[str, Any]:
     embedder: Any = _Named(SyntheticEmbedder.name, vectors.shape[1])
     start = time.perf_counter()
     if kind == "local":
-        from index.store import load_index
+        from index.stores.local import load_index
 
         index = load_index(Path(where))
         retriever: Any = HybridRetriever(index, embedder)
@@ -153,7 +153,7 @@ def ask(kind: str, where: str, queries_file: str) -> dict[str, Any]:
         def dense(v: np.ndarray) -> list[tuple[str, int]]:
             return [ordinal[pid] for pid, _ in index.search(v, 10)]
     else:
-        from index.pg_store import PgStore
+        from index.stores.postgres import PgStore
 
         store = PgStore(where)
         retriever = StoreRetriever(store, embedder)
@@ -235,8 +235,8 @@ def bench_size(passages: int, url: str, work: Path, anchors: np.ndarray, tokens:
     import faiss
     import psycopg
 
-    from index.pg_store import PgStore
-    from index.store import build_index, save_index
+    from index.stores.local import build_index, save_index
+    from index.stores.postgres import PgStore
 
     embedder = SyntheticEmbedder(anchors, tokens)
     documents = scale_documents(passages, embedder)
@@ -304,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000,100000,500000", help="passages per run (comma-separated)")
     parser.add_argument("--store", help="a PostgreSQL server URL (databases scale_N are made there)")
     args = parser.parse_args(argv)
-    from index.embedder import load_embedder
+    from index.embedders.sentence_transformer import load_embedder
 
     work = Path(tempfile.mkdtemp(prefix="qa-bench-scale-"))
     server = None

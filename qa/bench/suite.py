@@ -423,12 +423,12 @@ def write_corpus(directory: Path, copies: int) -> list[Path]:
 BUILD_CHILD = (
     """
 import json, os, sys, time
-import index.embedder
+import index.embedders.sentence_transformer
 from index.documents import load_documents
-from index.embedder import load_embedder
-from index.store import build_index
+from index.embedders.sentence_transformer import load_embedder
+from index.stores.local import build_index
 if os.environ.get("QA_BENCH_FP32"):  # the baseline: no bf16 autocast
-    index.embedder.cpu_has_bf16 = lambda: False
+    index.embedders.sentence_transformer.cpu_has_bf16 = lambda: False
 docs = load_documents(sys.argv[1:])
 embedder = load_embedder()
 embedder.encode(["warm up"] * 300)  # load the batch backend before timing
@@ -486,7 +486,7 @@ def bench_build(runs: int, corpus: list[Path]) -> list[Row]:
 
 def bench_real_corpus(runs: int, home: str, min_passages: int) -> list[Row]:
     """Build (once, cached) and query an index of at least ``min_passages`` passages of real text."""
-    from index.vector_index import SearchSettings, build_vector_index
+    from index.stores.vectors import SearchSettings, build_vector_index
     from qa.assistant import Assistant
 
     # The bundled article makes 7 passages; a library is at least LIBRARY_DOCUMENTS of them.
@@ -632,7 +632,7 @@ def bench_pdf(runs: int, work: Path, pages: int = 100) -> list[Row]:
     import pypdfium2
 
     from index.documents import make_document
-    from index.pdf import extract_pdf
+    from index.readers.pdf import extract_pdf
     from ui.page_image import highlighted_page
 
     source = bundled_documents()[0].read_text(encoding="utf-8")
@@ -698,7 +698,7 @@ SEARCH_CHILD = (
 import json, sys, time
 import numpy as np
 from pathlib import Path
-from index.vector_index import open_vector_index
+from index.stores.vectors import open_vector_index
 queries = np.load(sys.argv[2])
 index = open_vector_index(Path(sys.argv[1]), sys.argv[3], json.loads(sys.argv[4]))
 latencies, found = [], []
@@ -718,7 +718,7 @@ print(json.dumps({"p50_ms": float(np.median(latencies)) * 1000, "found": found, 
 def _anchor_vectors() -> np.ndarray:
     """MiniLM vectors of real sentences and questions shipped with the project."""
     from index.documents import load_documents
-    from index.embedder import load_embedder
+    from index.embedders.sentence_transformer import load_embedder
 
     documents = load_documents([*bundled_documents(), LIBRARY])
     texts = [s.text for d in documents for s in d.sentences] + _questions()
@@ -728,7 +728,7 @@ def _anchor_vectors() -> np.ndarray:
 def bench_faiss(sizes: Sequence[int], kinds: Sequence[str], work: Path) -> list[Row]:
     import faiss
 
-    from index.vector_index import SearchSettings, build_vector_index
+    from index.stores.vectors import SearchSettings, build_vector_index
 
     anchors = _anchor_vectors()
     rows = [Row(f"synthetic vectors from {len(anchors)} real MiniLM vectors (384 dims)", "")]

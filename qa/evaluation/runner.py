@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from index.documents import Document, Sentence
-from index.embedder import Embedder, load_embedder
+from index.embedders.sentence_transformer import Embedder, load_embedder
 from index.passages import Passage
 from qa.assistant import Assistant, Trace, make_reader
 from qa.config import Settings

@@ -176,7 +176,7 @@ def observe(
     """Ask every calibration question through the full assistant, abstention off."""
     from tqdm import tqdm
 
-    from index.embedder import load_embedder
+    from index.embedders.sentence_transformer import load_embedder
     from qa.assistant import Assistant
     from qa.config import Settings
 

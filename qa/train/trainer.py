@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from index.embedder import cpu_has_bf16
+from index.embedders.sentence_transformer import cpu_has_bf16
 from qa.evaluation.metrics import f1 as f1_score
 from qa.readers.decoding import best_window_span
 from qa.train.features import (

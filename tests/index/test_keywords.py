@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.keywords import KeywordIndex
+from index.stores.keywords import KeywordIndex
 
 TEXTS = [
     "Iran fired more than a dozen ballistic missiles at two bases in Iraq.",

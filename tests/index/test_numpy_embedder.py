@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedder import (
+from index.embedders.numpy_encoder import NumpyBertEmbedder, supports
+from index.embedders.sentence_transformer import (
     DEFAULT_MODEL,
     TORCH_BATCH_MIN,
     DualEmbedder,
@@ -18,7 +19,6 @@ from index.embedder import (
     bundled_model_path,
     load_embedder,
 )
-from index.numpy_embedder import NumpyBertEmbedder, supports
 from qa.errors import ConfigError, ModelLoadError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from index.documents import read_sources
-from index.pg_store import PgStore, redact
+from index.stores.postgres import PgStore, redact
 from qa.assistant import Assistant
 from qa.config import Settings
 from qa.errors import ModelMismatchError, StoreUnavailableError
@@ -187,7 +187,7 @@ def test_sigkill_while_indexing_leaves_the_old_or_the_new_state(
     corpus = write_corpus(tmp_path / "corpus", 80)  # seconds of embedding: time to be killed in
     old_state = {str(old.resolve())}
     new_state = {str(p.resolve()) for p in corpus}
-    from index.pg_store import _LOCK
+    from index.stores.postgres import _LOCK
 
     def writing() -> bool:  # the writer holds its advisory lock: it is inside its transaction
         with psycopg.connect(pg_url) as connection:
@@ -238,7 +238,7 @@ def test_a_role_that_only_writes_rows_can_index_and_is_told_about_stamps(
     assert writer_url != pg_url
     (tmp_path / "doc1.txt").write_text("Town 1 has a ferry now.\n", encoding="utf-8")
     try:
-        with caplog.at_level("WARNING", logger="index.pg_store"):
+        with caplog.at_level("WARNING", logger="index.stores.postgres"):
             writer = Assistant.from_paths(tmp_path, store=writer_url, embedder=HashEmbedder(), reader="sentence-only")
         assert writer.answer("What does town 1 have now?").citation.sentence == "Town 1 has a ferry now."
         assert "ALTER TABLE qa_documents ADD COLUMN stamp" in caplog.text

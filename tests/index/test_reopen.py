@@ -14,7 +14,7 @@ import pytest
 
 from index import documents
 from index.documents import expand_paths
-from index.store import load_index, read_manifest
+from index.stores.local import load_index, read_manifest
 from qa.assistant import Assistant
 from tests.conftest import CountingEmbedder
 

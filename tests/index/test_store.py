@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import store
 from index.documents import make_document
-from index.store import PassageSettings, build_index, is_current, load_index, read_manifest, save_index
+from index.stores import local as store
+from index.stores.local import PassageSettings, build_index, is_current, load_index, read_manifest, save_index
 from qa.errors import IndexCorruptError, IndexNotFoundError, ModelMismatchError
 from tests.conftest import ROOT, HashEmbedder
 
@@ -129,7 +129,7 @@ import sys
 sys.path.insert(0, {root!r})
 from tests.conftest import HashEmbedder
 from index.documents import make_document
-from index.store import build_index, save_index
+from index.stores.local import build_index, save_index
 docs = [make_document(f"d{{i}}.txt", "Words here. " * 2000 + f"Doc {{i}}.") for i in range(3)]
 index = build_index(docs, HashEmbedder())
 print("ready", flush=True)

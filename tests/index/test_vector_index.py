@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import store, vector_index
 from index.documents import make_document
-from index.store import PassageSettings, build_index, is_current, load_index, save_index
-from index.vector_index import SearchSettings, build_vector_index, ivf_lists
+from index.stores import local as store
+from index.stores import vectors as vector_index
+from index.stores.local import PassageSettings, build_index, is_current, load_index, save_index
+from index.stores.vectors import SearchSettings, build_vector_index, ivf_lists
 from qa.errors import ConfigError, IndexCorruptError
 from tests.conftest import HashEmbedder
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from index.documents import make_document
-from index.store import PassageSettings, build_index
+from index.stores.local import PassageSettings, build_index
 from qa.assistant import Assistant
 from qa.config import Settings
 from qa.errors import EmptyDocumentError, QuestionError

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from index.documents import make_document
-from index.store import PassageSettings, build_index
+from index.stores.local import PassageSettings, build_index
 from qa.errors import ConfigError
 from qa.retriever import HybridRetriever
 from tests.conftest import HashEmbedder

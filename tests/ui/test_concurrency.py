@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from gradio_client import Client
 
-from index.store import load_index
+from index.stores.local import load_index
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.store import load_index
+from index.stores.local import load_index
 from qa.assistant import Assistant
 from tests.conftest import ROOT, SEED, HashEmbedder
 from ui.app import ChatApp

@@ -50,17 +50,18 @@ from index.documents import (
     files_unchanged,
     read_files,
 )
-from index.embedder import Embedder
+from index.embedders.sentence_transformer import Embedder
 from index.errors import ModelMismatchError, StoreUnavailableError
 from index.passages import Passage
-from index.store import PassageIndex, PassageSettings, assemble_index, cut_passages
+from index.readers.box import ReadLimits
+from index.stores.local import PassageIndex, PassageSettings, assemble_index, cut_passages
 from index.text import terms
 
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
 _LOCK = 0x7161_7374  # "qast": one advisory lock per database for writers
-# bm25s's defaults for the local store's keyword index (index/keywords.py).
+# bm25s's defaults for the local store's keyword index (index/stores/keywords.py).
 BM25_K1 = 1.5
 BM25_B = 0.75
 
@@ -195,7 +196,7 @@ class Excerpt:
     """The passages a question needs, with their whole documents, read from one snapshot.
 
     ``Passage.sentence_ids`` index :attr:`sentences`, as they index a
-    :class:`~index.store.PassageIndex`'s, so readers take either.
+    :class:`~index.stores.local.PassageIndex`'s, so readers take either.
     """
 
     documents: tuple[Document, ...]
@@ -614,12 +615,14 @@ class PgStore:
         settings: PassageSettings | None = None,
         *,
         show_progress: bool = False,
+        limits: ReadLimits | None = None,
     ) -> None:
         """Make the store hold exactly ``files`` (:func:`index.documents.expand_paths`), as :meth:`sync`
-        does, but read none of them, and write nothing, when every file's stamp is the one stored."""
+        does, but read none of them, and write nothing, when every file's stamp is the one stored.
+        Files are read in the reading box under ``limits`` (:mod:`index.readers.box`)."""
         settings = settings or PassageSettings()
         if not self.holds_unchanged(files, embedder.name, settings):
-            self.sync(read_files(files), embedder, settings, show_progress=show_progress)
+            self.sync(read_files(files, limits=limits), embedder, settings, show_progress=show_progress)
 
     def _add_stamps(self, connection: Any) -> bool:
         """Give a store made before file stamps its ``stamp`` column (``ALTER TABLE`` locks the table,
@@ -715,7 +718,7 @@ class PgStore:
                 ).fetchall()
             ]
             counts = [Counter(terms(p.text)) for p in passages]
-            # A passage with no content term counts as one term long, as for bm25s (index/keywords.py).
+            # A passage with no content term counts as one term long, as for bm25s (index/stores/keywords.py).
             lengths = [max(1, sum(c.values())) for c in counts]
             vocabulary = sorted({t for c in counts for t in c})
             cursor.execute(

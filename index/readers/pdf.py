@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import functools
 import heapq
+import io
 import math
 import re
 import statistics
@@ -142,11 +143,7 @@ def _open(data: bytes, name: str) -> Any:
         pages = len(pdf)
         pdf.close()
         raise PdfError(f"{name}: {pages:,} pages is over the {MAX_PAGES:,}-page limit; split the PDF")
-    if (
-        raw.FPDFDoc_GetJavaScriptActionCount(pdf.raw) > 0
-        or raw.FPDFDoc_GetAttachmentCount(pdf.raw) > 0
-        or _active_content(data)
-    ):
+    if raw.FPDFDoc_GetJavaScriptActionCount(pdf.raw) > 0 or raw.FPDFDoc_GetAttachmentCount(pdf.raw) > 0:
         pdf.close()
         raise PdfError(
             f"{name}: the PDF holds JavaScript or embedded files, which are not accepted; "
@@ -155,68 +152,211 @@ def _open(data: bytes, name: str) -> Any:
     return pdf
 
 
-# Names that make a PDF active: scripts, launch actions, attached files. Checked on every name in
-# the file after its #xx escapes are undone (/Java#53cript is /JavaScript), and in every object
-# stream after its filters are undone (objects can hide there, under any filter chain).
-_ACTIVE_NAMES = frozenset({b"JavaScript", b"JS", b"EmbeddedFile", b"EmbeddedFiles", b"Launch"})
+# Names that make a PDF active: scripts, launch actions, attached files. qpdf (through pikepdf) parses
+# every object, those inside object streams included, and undoes names' #xx escapes and any filter.
+_ACTIVE_NAMES = frozenset({"/JavaScript", "/JS", "/EmbeddedFile", "/EmbeddedFiles", "/Launch"})
+MAX_OBJECT_STREAM_BYTES = 64 * 2**20  # object streams, inflated, in all: real files hold a few MiB
+# Content-stream bytes a PDF makes PDFium interpret, counting a form as often as it is drawn: a dense
+# 500-page book draws about 25 MiB. A 64 KB file whose 400 pages share one inflating stream asked
+# for far more (26 s a read), a form drawing itself twice over for an exponential amount.
+MAX_DRAWING_BYTES = 256 * 2**20
+_CHUNK = 1 << 20
+_DO = re.compile(rb"/([^\s/<>\[\]()%{}]+)\s*Do\b")
+
+
+def _inflated(stream: Any, budget: int, on_chunk: Callable[[bytes], None] | None = None) -> int:
+    """How many bytes ``stream`` decodes to, counting at most ``budget`` + one chunk (never held whole);
+    -1 when its filters cannot be undone.
+
+    Flate is inflated here a chunk at a time; other filters are decoded by qpdf (bounded by the
+    reading box's memory limit).
+    """
+    import pikepdf
+
+    filters = stream.get("/Filter")
+    names = [filters] if isinstance(filters, pikepdf.Name) else list(filters or [])
+    if names in ([], [pikepdf.Name.FlateDecode]) and "/DecodeParms" not in stream:
+        raw = stream.read_raw_bytes()
+        if not names:
+            if on_chunk:
+                on_chunk(raw)
+            return len(raw)
+        inflater = zlib.decompressobj()
+        size, pending = 0, raw
+        try:
+            while pending and size <= budget:
+                chunk = inflater.decompress(pending, _CHUNK)
+                pending = inflater.unconsumed_tail
+                size += len(chunk)
+                if on_chunk:
+                    on_chunk(chunk)
+        except zlib.error:
+            return size  # damaged: PDFium reads no more of it either
+        return size
+    try:
+        data = stream.read_bytes()
+    except pikepdf.PdfError:
+        return -1  # a filter qpdf cannot undo on these bytes: unreadable to PDFium too
+    if on_chunk:
+        on_chunk(data)
+    return len(data)
+
+
+def _walk_values(root: Any) -> Any:
+    """``root`` and every direct object inside it (dictionaries' values, arrays' items), without recursion."""
+    import pikepdf
+
+    pending = [root]
+    while pending:
+        value = pending.pop()
+        yield value
+        if isinstance(value, (pikepdf.Dictionary, pikepdf.Stream)):
+            children = list(value.values())
+        elif isinstance(value, pikepdf.Array):
+            children = list(value)
+        else:
+            continue
+        # Scalars come back as Python values; indirect objects are walked as objects of their own.
+        pending.extend(v for v in children if isinstance(v, pikepdf.Object) and not v.is_indirect)
+
+
+def _is_active(value: Any) -> bool:
+    import pikepdf
+
+    if isinstance(value, pikepdf.Name):
+        return str(value) in _ACTIVE_NAMES
+    if isinstance(value, (pikepdf.Dictionary, pikepdf.Stream)):
+        return any(key in _ACTIVE_NAMES for key in value.keys())
+    return False
+
+
 _NAME = re.compile(rb"/([^\s/<>\[\]()%{}]*)")
 _ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
-_STREAM = re.compile(rb"stream\r?\n")
-_INFLATE_LIMIT = 16 * 2**20  # per object stream: more than any real one holds
 
 
-def _unescape(raw: bytes) -> bytes:
-    return _ESCAPE.sub(lambda m: bytes([int(m[1], 16)]), raw)
+def _hides_active(obj: Any, budget: int) -> bool:
+    """Whether an object stream names active content inside: one no cross-reference lists is never
+    parsed by qpdf, but a PDF reader rebuilding a damaged file may parse it, so its names are read
+    here (qpdf undoes the filters). One whose filters cannot be undone counts as active."""
+    import pikepdf
+
+    if not isinstance(obj, pikepdf.Stream) or obj.get("/Type") != pikepdf.Name.ObjStm:
+        return False
+    names: set[bytes] = set()
+    tail = b""
+
+    def collect(chunk: bytes) -> None:
+        nonlocal tail
+        text = tail + chunk
+        names.update(_ESCAPE.sub(lambda m: bytes([int(m[1], 16)]), n) for n in _NAME.findall(text))
+        tail = text[-256:]
+
+    if _inflated(obj, budget, collect) < 0:
+        return True
+    return bool({"/" + n.decode("latin-1") for n in names} & _ACTIVE_NAMES)
 
 
-def _names(data: bytes) -> set[bytes]:
-    return {_unescape(raw) for raw in _NAME.findall(data)}
-
-
-def _undo_filters(body: bytes, filters: list[bytes]) -> bytes | None:
-    """A stream's bytes with its filters undone, or None for a filter this check cannot undo.
+def _check_structure(data: bytes, name: str) -> None:
+    """Refuse, before PDFium interprets a page, active content and drawing that would never end.
 
     Raises:
-        ValueError, zlib.error: The stream is not what its filters say.
+        PdfError: Scripts, launch actions or attachments anywhere; object streams inflating past
+            ``MAX_OBJECT_STREAM_BYTES``; a form that draws itself (directly or through others); pages
+            asking PDFium to interpret over ``MAX_DRAWING_BYTES`` of content.
     """
-    import base64
-    import binascii
+    import pikepdf
 
-    for name in filters:
-        if name in (b"FlateDecode", b"Fl"):
-            body = zlib.decompressobj().decompress(body, _INFLATE_LIMIT)
-        elif name in (b"ASCIIHexDecode", b"AHx"):
-            hexes = re.sub(rb"\s", b"", body.split(b">", 1)[0])
-            body = binascii.unhexlify(hexes + b"0" * (len(hexes) % 2))
-        elif name in (b"ASCII85Decode", b"A85"):
-            text = re.sub(rb"\s", b"", body.split(b"~>", 1)[0]).removeprefix(b"<~")
-            body = base64.a85decode(text, adobe=False) if text else b""
-        else:
-            return None
-    return body
+    try:
+        pdf = pikepdf.open(io.BytesIO(data))
+    except pikepdf.PasswordError:
+        raise PdfError(f"{name}: the PDF is encrypted; save an unprotected copy and add that") from None
+    except pikepdf.PdfError as exc:
+        raise PdfError(f"{name}: not a readable PDF ({str(exc)[:200]}); the file may be damaged") from None
+    with pdf:
+        budget = MAX_OBJECT_STREAM_BYTES
+        streams = {e.obj_stream_number for e in pdf.get_xref_table().values() if e.type == 2}
+        for entry in sorted(n for n in streams if n is not None):
+            try:
+                stream = pdf.get_object((entry, 0))
+            except (pikepdf.PdfError, ValueError):
+                continue
+            if isinstance(stream, pikepdf.Stream):
+                budget -= max(0, _inflated(stream, budget))
+            if budget < 0:
+                raise PdfError(
+                    f"{name}: its object streams inflate to over {MAX_OBJECT_STREAM_BYTES // 2**20} MiB, which "
+                    "no real PDF needs; print it to a new PDF and add that"
+                )
+        for obj in pdf.objects:
+            if any(_is_active(value) for value in _walk_values(obj)) or _hides_active(obj, budget):
+                raise PdfError(
+                    f"{name}: the PDF holds JavaScript or embedded files, which are not accepted; "
+                    "print it to a new PDF without them and add that"
+                )
+        _check_drawing(pdf, name)
 
 
-def _active_content(data: bytes) -> bool:
-    """Whether the file names JavaScript, embedded files or a launch action anywhere, object streams
-    included: PDFium counts only document-level scripts and attachments, not an /OpenAction or a
-    link's script. An object stream whose filters cannot be undone here counts as active."""
-    if _names(data) & _ACTIVE_NAMES:
-        return True
-    for match in _STREAM.finditer(data):
-        begin = data.rfind(b"obj", max(0, match.start() - 4096), match.start())
-        dictionary = _unescape(data[max(begin, 0, match.start() - 4096) : match.start()])
-        if b"ObjStm" not in set(_NAME.findall(dictionary)):
-            continue
-        declared = re.search(rb"/Filter\s*(\[[^\]]*\]|/[^\s/<>\[\]]+)", dictionary)
-        filters = _NAME.findall(declared[1]) if declared else []
-        end = data.find(b"endstream", match.end())
+def _check_drawing(pdf: Any, name: str) -> None:
+    """Count the content PDFium would interpret, each form as often as it is drawn (see MAX_DRAWING_BYTES)."""
+    import pikepdf
+
+    costs: dict[tuple[int, int], int] = {}  # a form's cost: its own content plus its drawings, memoised
+    drawing: set[tuple[int, int]] = set()  # forms on the current path: one seen again draws itself
+
+    def refuse(why: str) -> PdfError:
+        return PdfError(f"{name}: {why}, which PDFium would never finish drawing; print it to a new PDF and add that")
+
+    def content_cost(streams: list[Any], resources: Any, remaining: int) -> int:
+        calls: Counter[bytes] = Counter()
+        tail = b""
+
+        def scan(chunk: bytes) -> None:
+            nonlocal tail
+            text = tail + chunk
+            # A name and its Do can straddle chunks: keep the end of this one for the next.
+            calls.update(m[1] for m in _DO.finditer(text, 0, max(0, len(text) - 256)))
+            tail = text[max(0, len(text) - 256) :]
+
+        total = 0
+        for stream in streams:
+            total += _inflated(stream, remaining - total, scan)
+            if total > remaining:
+                return total
+        calls.update(m[1] for m in _DO.finditer(tail))
+        xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
+        if not isinstance(xobjects, pikepdf.Dictionary):
+            return total
+        for called, times in calls.items():
+            form = xobjects.get("/" + called.decode("latin-1"))
+            if not isinstance(form, pikepdf.Stream) or form.get("/Subtype") != pikepdf.Name.Form:
+                continue
+            total += times * form_cost(form, remaining - total)
+            if total > remaining:
+                break
+        return total
+
+    def form_cost(form: Any, remaining: int) -> int:
+        key = form.objgen
+        if key in drawing:
+            raise refuse("a form in it draws itself")
+        if key in costs:
+            return costs[key]
+        drawing.add(key)
         try:
-            inside = _undo_filters(data[match.end() : end if end >= 0 else len(data)], filters)
-        except (zlib.error, ValueError):  # binascii.Error is a ValueError
-            continue  # not readable as declared: PDFium cannot read its objects either
-        if inside is None or _names(inside) & _ACTIVE_NAMES:
-            return True
-    return False
+            cost = content_cost([form], form.get("/Resources"), remaining) + 1  # +1: a form that is empty still costs
+        finally:
+            drawing.discard(key)
+        costs[key] = cost
+        return cost
+
+    remaining = MAX_DRAWING_BYTES
+    for page in pdf.pages:
+        contents = page.obj.get("/Contents")
+        streams = [contents] if isinstance(contents, pikepdf.Stream) else list(contents or [])
+        streams = [s for s in streams if isinstance(s, pikepdf.Stream)]
+        remaining -= content_cost(streams, page.obj.get("/Resources"), remaining)
+        if remaining < 0:
+            raise refuse(f"its pages ask for over {MAX_DRAWING_BYTES // 2**20} MiB of drawing")
 
 
 def _finite(box: Sequence[float]) -> Box:
@@ -419,6 +559,7 @@ def extract_pdf(data: bytes, name: str = "document.pdf") -> tuple[str, Layout]:
         PdfError: The PDF is encrypted, damaged, over the page or size limits, holds JavaScript or
             embedded files, or has no text layer (a scan).
     """
+    _check_structure(data, name)
     pdf = _open(data, name)
     try:
         _check_text_size(pdf, name)

@@ -4,7 +4,7 @@
 in the manifest, a dimension, a token limit, a token counter and ``encode``.
 :class:`SentenceTransformerEmbedder` runs any sentence-transformers model;
 :func:`load_embedder` picks the numpy encoder where it reproduces the model
-exactly (see :mod:`index.numpy_embedder`). Tests can pass any object with the
+exactly (see :mod:`index.embedders.numpy_encoder`). Tests can pass any object with the
 same shape.
 """
 
@@ -261,7 +261,7 @@ def load_embedder(model: str = DEFAULT_MODEL, *, backend: str = "auto") -> Embed
         ModelLoadError: The model cannot be loaded, or ``"numpy"`` was asked for a
             model it cannot run.
     """
-    from index.numpy_embedder import NumpyBertEmbedder, supports
+    from index.embedders.numpy_encoder import NumpyBertEmbedder, supports
 
     if backend not in BACKENDS:
         raise ConfigError(f"unknown embedding backend {backend!r}; use one of {', '.join(BACKENDS)}")

@@ -8,8 +8,8 @@ On disk an index is one directory::
     corpus.<gen>.npz           documents' text, sentence and passage spans
                                (format 2: corpus.<gen>.json, still read)
     passages.<gen>.faiss       FAISS inner-product index of passage vectors
-                               (flat, IVF or HNSW: see index/vector_index.py)
-    keywords.<gen>.npz         BM25 scores of the passages (index/keywords.py);
+                               (flat, IVF or HNSW: see index/stores/vectors.py)
+    keywords.<gen>.npz         BM25 scores of the passages (index/stores/keywords.py);
                                an index saved without it builds it on load
 
 Only passages are embedded: the reader reads passage text, so sentences need
@@ -55,11 +55,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from index.documents import Document, FileStamp, Sentence, Source, files_unchanged
-from index.embedder import Embedder
+from index.embedders.sentence_transformer import Embedder
 from index.errors import IndexCorruptError, IndexNotFoundError, IndexStoreError, ModelMismatchError
-from index.keywords import KeywordIndex
 from index.passages import Passage, count_cl100k, make_passages
-from index.vector_index import (
+from index.stores.keywords import KeywordIndex
+from index.stores.vectors import (
     DEFAULT_SEARCH,
     SearchSettings,
     build_vector_index,
@@ -137,7 +137,7 @@ class Manifest:
 
 class Corpus(Protocol):
     """Where passages' sentence ids and document paths resolve: a :class:`PassageIndex`, or the
-    excerpt of a store that a question fetched (:class:`index.pg_store.Excerpt`)."""
+    excerpt of a store that a question fetched (:class:`index.stores.postgres.Excerpt`)."""
 
     @property
     def sentences(self) -> Sequence[Sentence]: ...
