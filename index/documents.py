@@ -440,10 +440,40 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
             if folder not in folders:
                 folders[folder] = os.path.realpath(folder or ".")
             files.add(os.path.join(folders[folder], name))
+    files = _utf8_named(files, named={os.path.realpath(os.path.expanduser(os.fspath(p))) for p in paths})
     if not files:
         raise NoDocumentsError("no documents given; pass at least one .txt, .md, .html, .pdf or .docx file")
     # Ordered as Path objects order (by component), which corpus order and sentence ids follow.
     return [Path(f) for f in sorted(files, key=lambda f: f.split(os.sep))]
+
+
+def shown_path(path: str) -> str:
+    """A path as text that can be printed and stored: bytes that are not UTF-8 as ``\\xNN``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _utf8_named(files: set[str], named: set[str]) -> set[str]:
+    """Files whose paths are UTF-8 (what JSON, PostgreSQL and a citation can carry).
+
+    A file named directly with a path that is not is refused in one line; one found in a folder is
+    left out with a warning, and the rest of the folder is read.
+
+    Raises:
+        UnreadableDocumentError: A file given by name has a path that is not UTF-8.
+    """
+    kept: set[str] = set()
+    for file in files:
+        try:
+            file.encode("utf-8")
+        except UnicodeEncodeError:
+            if file in named:
+                raise UnreadableDocumentError(
+                    f"{shown_path(file)}: the file name is not UTF-8; rename the file (its text can be anything)"
+                ) from None
+            logger.warning("%s: left out, its name is not UTF-8; rename it to index it", shown_path(file))
+            continue
+        kept.add(file)
+    return kept
 
 
 def read_sources(paths: Sequence[str | Path], *, limits: ReadLimits | None = None) -> list[Source]:

@@ -181,6 +181,7 @@ class Assistant:
         embedder: Embedder | None = None,
         show_progress: bool = False,
         previous: PassageIndex | None = None,
+        must_save: bool = False,
     ) -> Assistant:
         """Index documents (or reload their index) and return a ready assistant.
 
@@ -204,6 +205,8 @@ class Assistant:
             previous: An index whose vectors may be reused when ``index_dir`` holds none (a chat
                 session's first upload starts from the served documents' index): only passages
                 it lacks are embedded.
+            must_save: Fail when the index cannot be written (``qa index``: saving is the point);
+                otherwise a folder that cannot be written gives a warning and an index in memory.
 
         Raises:
             DocumentError: A path is missing, unreadable, binary or empty.
@@ -229,7 +232,7 @@ class Assistant:
             pg.sync_files(files, embedder, settings.passages, show_progress=show_progress, limits=settings.read_limits)
             return cls(pg, embedder, reader=make_reader(reader, settings), settings=settings)
         directory = Path(index_dir).expanduser() if index_dir else settings.index_dir_for([str(f) for f in files])
-        index = _open_or_build(files, embedder, directory, settings, show_progress, previous)
+        index = _open_or_build(files, embedder, directory, settings, show_progress, previous, must_save)
         return cls(index, embedder, reader=make_reader(reader, settings), settings=settings, index_dir=directory)
 
     @classmethod
@@ -572,6 +575,7 @@ def _open_or_build(
     settings: Settings,
     show_progress: bool,
     previous: PassageIndex | None = None,
+    must_save: bool = False,
 ) -> PassageIndex:
     """Open the index in ``directory`` if ``files`` are what it holds, else (re)build it.
 
@@ -585,7 +589,7 @@ def _open_or_build(
             return load_index(directory, model=embedder.name, manifest=manifest)
     # Read and hashed, not split: a current index already holds every sentence.
     sources = read_files(files, show_progress=show_progress, limits=settings.read_limits)
-    return _load_or_build(sources, embedder, directory, settings, show_progress, previous)
+    return _load_or_build(sources, embedder, directory, settings, show_progress, previous, must_save)
 
 
 def _load_or_build(
@@ -595,6 +599,7 @@ def _load_or_build(
     settings: Settings,
     show_progress: bool,
     given: PassageIndex | None = None,
+    must_save: bool = False,
 ) -> PassageIndex:
     """Reload the index in ``directory`` if it is current, else split the documents, build and save it."""
     check_index_dir(directory)  # before minutes of embedding, not after
@@ -640,6 +645,11 @@ def _load_or_build(
     try:
         save_index(index, directory, stamps=stamps)
     except OSError as exc:
+        if must_save:
+            raise IndexStoreError(
+                f"cannot write the index in {directory} ({exc.strerror or exc}); nothing was saved and a "
+                "previous index there is unchanged; free some space or give --index-dir a folder you can write"
+            ) from None
         # A read-only or impossible index folder (a read-only QA_HOME, /proc) or a full disk: answer
         # from what was built, and say it is not kept and what to do; a previous index stays as it was.
         logger.warning(

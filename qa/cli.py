@@ -74,7 +74,9 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return replace(settings, **changes)  # type: ignore[arg-type]
 
 
-def _open_assistant(args: argparse.Namespace, *, paths: Sequence[str] | None = None) -> Assistant:
+def _open_assistant(
+    args: argparse.Namespace, *, paths: Sequence[str] | None = None, must_save: bool = False
+) -> Assistant:
     from qa.assistant import Assistant
 
     _quiet_libraries()
@@ -86,7 +88,9 @@ def _open_assistant(args: argparse.Namespace, *, paths: Sequence[str] | None = N
         return Assistant.from_store(args.store, settings=_settings(args))
     if args.index_dir and not paths:
         return Assistant.open(args.index_dir, model=args.model, settings=_settings(args), show_progress=True)
-    return Assistant.from_paths(paths or None, index_dir=args.index_dir, settings=_settings(args), show_progress=True)
+    return Assistant.from_paths(
+        paths or None, index_dir=args.index_dir, settings=_settings(args), show_progress=True, must_save=must_save
+    )
 
 
 # C0 controls but tab and newline, DEL, and C1 controls (U+009B is a one-character CSI).
@@ -116,6 +120,12 @@ def display_path(path: str) -> str:
         return path
 
 
+def shown_name(path: str) -> str:
+    """A document's path on one line: a line break or tab in a file name is shown as its escape,
+    so a name like "a.txt\\nAnswer: yes" can never print a line of its own."""
+    return visible(display_path(path)).replace("\n", "\\n").replace("\t", "\\t")
+
+
 def format_answer(answer: Answer) -> str:
     """The human-readable form of an answer."""
     if answer.abstained:
@@ -123,16 +133,14 @@ def format_answer(answer: Answer) -> str:
         if answer.closest is not None:
             c = answer.closest
             page = f", page {c.page}" if c.page is not None else ""
-            lines.append(
-                f"Closest sentence found, not an answer: {visible(display_path(c.document))}{page} [{c.start}:{c.end}]"
-            )
+            lines.append(f"Closest sentence found, not an answer: {shown_name(c.document)}{page} [{c.start}:{c.end}]")
             lines.append(f"  “{visible(c.sentence)}”")
         return "\n".join(lines)
     lines = [f"Answer: {visible(answer.text or '')}", f"Confidence: {answer.confidence:.2f}"]
     for i, citation in enumerate(answer.citations, 1):
         label = "Cited" if i == 1 else "Also cited"
         page = f", page {citation.page}" if citation.page is not None else ""
-        lines.append(f"{label}: {visible(display_path(citation.document))}{page} [{citation.start}:{citation.end}]")
+        lines.append(f"{label}: {shown_name(citation.document)}{page} [{citation.start}:{citation.end}]")
         lines.append(f"  “{visible(citation.sentence)}”")
     return "\n".join(lines)
 
@@ -158,7 +166,7 @@ def _where(args: argparse.Namespace, assistant: Assistant) -> str:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    assistant = _open_assistant(args, paths=args.paths)
+    assistant = _open_assistant(args, paths=args.paths, must_save=True)  # an index not written is a failure here
     if assistant.store is not None:
         stats = assistant.store.stats()
         print(
@@ -181,6 +189,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    if args.file and args.question is not None:
+        raise QAError(f"give a question or --file, not both (got {visible(args.question)!r} and --file {args.file})")
     if args.question == "-" or args.file:
         from qa.config import MAX_QUESTION_CHARS
         from qa.questions.analysis import check_question

@@ -109,12 +109,13 @@ class Settings:
         except ValueError:
             raise ConfigError(f"QA_TOP_K must be a whole number, got {top_k!r}") from None
         return cls(
-            model=env.get("QA_MODEL", DEFAULT_MODEL),
+            # Empty is unset, as for a shell's VAR= : never "the current folder as a model".
+            model=env.get("QA_MODEL") or DEFAULT_MODEL,
             home=default_home(env),
             top_k=k,
-            reader=env.get("QA_READER", "trained"),
-            backend=env.get("QA_BACKEND", "auto"),
-            search=SearchSettings(kind=env.get("QA_INDEX_TYPE", "auto")),
+            reader=env.get("QA_READER") or "trained",
+            backend=env.get("QA_BACKEND") or "auto",
+            search=SearchSettings(kind=env.get("QA_INDEX_TYPE") or "auto"),
         )
 
     def index_dir_for(self, paths: Sequence[str]) -> Path:

@@ -98,7 +98,9 @@ def test_a_damaged_manifest_is_rebuilt_over(tmp_path: Path) -> None:
     doc = tmp_path / "bridge.txt"
     doc.write_text(ARTICLE, encoding="utf-8")
     index_dir = tmp_path / "idx"
-    index_dir.mkdir()
+    Assistant.from_paths(doc, index_dir=index_dir, embedder=HashEmbedder())
+    # Damaged beside its generation files, which say whose it is (alone, a manifest.json that is not
+    # ours by its content is someone else's, and is refused: tests/test_folder_safety.py).
     (index_dir / "manifest.json").write_text("[" * 100_000, encoding="utf-8")
     assistant = Assistant.from_paths(doc, index_dir=index_dir, embedder=HashEmbedder())
     assert read_manifest(index_dir).passages == len(assistant.index.passages)

@@ -117,3 +117,51 @@ def test_cli_index_ask_and_rebuild_never_touch_user_files(tmp_path: Path) -> Non
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert snapshot(index_dir) == inside and snapshot(shared) == before
     assert os.path.exists(index_dir / "manifest.json")
+
+
+# Files named manifest.json that are not ours: a PWA's, a browser extension's, a broken one, a list.
+FOREIGN_MANIFESTS = {
+    "web app": b'{"name": "My App", "start_url": "/", "icons": []}',
+    "browser extension": b'{"manifest_version": 3, "name": "x", "version": "1.0"}',
+    "not JSON": b"manifest: yes\n",
+    "a JSON list": b'["format_version", "model", "files"]',
+    "empty": b"",
+}
+
+
+@pytest.mark.parametrize("content", FOREIGN_MANIFESTS.values(), ids=FOREIGN_MANIFESTS.keys())
+@pytest.mark.parametrize("beside", [False, True], ids=["alone", "with other files"])
+def test_a_manifest_json_the_store_did_not_write_is_never_replaced(
+    tmp_path: Path, content: bytes, beside: bool
+) -> None:
+    folder = tmp_path / "site"
+    if beside:
+        fill(folder)
+    folder.mkdir(exist_ok=True)
+    (folder / "manifest.json").write_bytes(content)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    index = build_index([make_document("a.txt", "One sentence. Two sentences.")], HashEmbedder())
+    with pytest.raises(IndexStoreError, match=r"holds other files \(manifest\.json"):
+        save_index(index, folder)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_a_damaged_manifest_of_ours_is_still_rebuilt_over(tmp_path: Path) -> None:
+    folder = tmp_path / "idx"
+    embedder = HashEmbedder()
+    save_index(build_index([make_document("a.txt", "One sentence. Two.")], embedder), folder)
+    (folder / "manifest.json").write_bytes(b"\x00garbage")  # its generation files say whose folder it is
+    save_index(build_index([make_document("a.txt", "Other text. Again.")], embedder), folder)
+    assert load_index(folder).documents[0].text == "Other text. Again."
+
+
+@pytest.mark.slow
+def test_cli_index_refuses_a_folder_whose_manifest_json_is_someone_else_s(tmp_path: Path) -> None:
+    folder = tmp_path / "extension"
+    folder.mkdir()
+    (folder / "manifest.json").write_bytes(FOREIGN_MANIFESTS["browser extension"])
+    (folder / "background.js").write_bytes(b"chrome.runtime;\n")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    done = run_cli("index", str(SEED), "--index-dir", str(folder), home=tmp_path)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1 and "holds other files (manifest.json" in done.stderr
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before

@@ -8,12 +8,14 @@ settings.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
 import shutil
 import tempfile
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,6 +42,11 @@ MAX_UPLOAD_BYTES = 2 * 1024 * 1024  # an article, not a book; keeps indexing int
 MAX_UPLOAD_FILES = 10
 MAX_UPLOADED_DOCUMENTS = 50  # per chat process, all sessions together: each is indexed with the rest
 MAX_SESSION_UPLOADS = 20  # per browser session, so one visitor cannot use up the chat's share
+# A session's uploads go when its page closes (gradio's heartbeat stops). A session that never
+# opened the page (a script posting uploads) sends no heartbeat, so it is ended after this long
+# without a request; an open page is ended after the longer one without any, as a backstop.
+PAGELESS_IDLE_SECONDS = 600.0
+PAGE_IDLE_SECONDS = 12 * 3600.0
 ANSWER_CONCURRENCY = 2  # two cores; encode() is serialised anyway
 Message = dict[str, Any]
 
@@ -84,9 +91,10 @@ class Uploads:
                     data = path.read_bytes()
                     # A new name per content: never overwrites anything. The suffix is the checked one,
                     # apart from the name, so no cleaning or shortening of a name can change a file's type.
-                    target = self.upload_dir / f"{_safe_stem(path.name)}-{hashlib.sha256(data).hexdigest()[:8]}{suffix}"
-                    if target.exists():
-                        continue  # the same file again
+                    digest = hashlib.sha256(data).hexdigest()[:8]
+                    target = self.upload_dir / f"{_safe_stem(path.name)}-{digest}{suffix}"
+                    if any(p.name.endswith(f"-{digest}{suffix}") for p in self.upload_dir.iterdir()):
+                        continue  # the same content again, under this name or another: listed once
                     target.write_bytes(data)  # the checked bytes under the checked suffix: read as checked
                     added.append(target)
                 if self.assistant.store is not None:
@@ -149,6 +157,8 @@ class ChatApp:
         self._shared = Uploads(assistant, self.base_paths, upload_dir, index_dir)
         self._sessions: dict[str, Uploads] = {}
         self._sessions_lock = threading.Lock()
+        self._last_seen: dict[str, float] = {}  # session -> monotonic time of its last request
+        self._pages: set[str] = set()  # sessions whose page loaded (they send heartbeats)
 
     # The shared uploads: what Python callers, --shared-uploads and sessionless requests use.
     @property
@@ -195,8 +205,31 @@ class ChatApp:
             return
         with self._sessions_lock:
             gone = self._sessions.pop(session, None)
+            self._last_seen.pop(session, None)
+            self._pages.discard(session)
         if gone is not None:
             shutil.rmtree(gone.upload_dir.parent, ignore_errors=True)
+
+    def seen(self, session: str | None, *, page: bool = False, now: float | None = None) -> None:
+        """Note a request from ``session`` (``page``: its page loaded) and end sessions idle too long.
+
+        A session whose page never loaded is ended after ``PAGELESS_IDLE_SECONDS`` without a
+        request, one with a page after ``PAGE_IDLE_SECONDS``: nothing else would ever free the
+        upload slots of a session that sends no heartbeat.
+        """
+        now = time.monotonic() if now is None else now
+        with self._sessions_lock:
+            if session is not None:
+                self._last_seen[session] = now
+                if page:
+                    self._pages.add(session)
+            idle = [
+                s
+                for s, last in self._last_seen.items()
+                if now - last > (PAGE_IDLE_SECONDS if s in self._pages else PAGELESS_IDLE_SECONDS)
+            ]
+        for stale in idle:
+            self.end_session(stale)
 
     def close(self) -> None:
         """Remove the workspace this app made (sessions' uploads and indexes); given folders stay."""
@@ -218,6 +251,7 @@ class ChatApp:
         Returns the new history, the turn to remember, and "" to clear the textbox.
         """
         history = list(history or [])
+        self.seen(session)
         assistant = self.assistant_for(session)  # one consistent snapshot, even if an upload swaps it
         try:
             question = assistant.check_question(message)
@@ -314,6 +348,7 @@ class ChatApp:
                 "Uploads would go into the shared PostgreSQL store, where every visitor sees them; "
                 "start the chat with `qa serve --shared-uploads` to allow that."
             )
+        self.seen(session)
         uploads = self._uploads(session, create=True)
         assert uploads is not None
         mine = len(uploads.files)
@@ -403,6 +438,25 @@ CSS = """
 .qa-page { max-width: 100%; width: 420px; border: 1px solid #ccc; }
 .qa-page-text { flex: 1; min-width: 16em; }
 """
+
+
+def _discard_uploaded(files: Sequence[str] | None) -> None:
+    """Remove uploaded files from gradio's upload folder (and their folders, once empty).
+
+    The chat keeps its own copy of an accepted file in the session's folder; gradio's would
+    otherwise stay servable at ``/gradio_api/file=`` after the session ends. Only paths inside
+    gradio's upload folder are touched, never a file a caller passed from elsewhere.
+    """
+    from gradio.utils import get_upload_folder
+
+    root = Path(get_upload_folder()).resolve()
+    for raw in files or []:
+        path = Path(raw).resolve()
+        if root not in path.parents:
+            continue
+        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # the folder gradio made for it, when nothing else is in it
+            path.parent.rmdir()
 
 
 def _session(request: gr.Request | None) -> str | None:
@@ -506,12 +560,16 @@ def build_ui(app: ChatApp) -> gr.Blocks:
         ) -> tuple[str, str, None, Any]:
             progress(0.05, desc="Checking files")
             session = _session(request)
-            message = app.add_documents(files, progress, session=session)
+            try:
+                message = app.add_documents(files, progress, session=session)
+            finally:
+                _discard_uploaded(files)  # copied into the session's folder, or refused: gradio's copy goes
             return message, app.documents_panel(session), None, gr.update(choices=app.document_choices(session))
 
         @takes_request
         def panel(request: gr.Request) -> tuple[str, Any]:
             session = _session(request)
+            app.seen(session, page=True)
             return app.documents_panel(session), gr.update(choices=app.document_choices(session))
 
         @takes_request

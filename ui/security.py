@@ -18,6 +18,7 @@ address, ``localhost`` and the names given with ``qa serve --allowed-host`` pass
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,8 +47,15 @@ def host_name(host: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
+# What a Host header may be (RFC 9110: a name or an address, then a port): "127.0.0.1:7911@evil.example"
+# is not one, however its pieces read.
+_HOST = re.compile(r"(?:\[[0-9a-z:.%]+\]|[a-z0-9._-]+)(?::[0-9]{1,5})?")
+
+
 def known_host(host: str, allowed: Iterable[str]) -> bool:
     """Whether a ``Host`` header names this server: an IP address, localhost, or an allowed name."""
+    if not _HOST.fullmatch(host.strip().lower()):
+        return False
     name = host_name(host).rstrip(".")
     if not name:
         return False
@@ -67,8 +75,13 @@ class SameOriginMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            pairs = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope.get("headers", [])]
+            headers = dict(pairs)
             host = headers.get("host", "")
+            repeated = [n for n in ("host", "origin") if sum(k == n for k, _ in pairs) > 1]
+            if repeated:  # which of two a proxy or a framework reads is anyone's guess: neither is trusted
+                await _refuse(scope, send, b"a request with two Host or Origin headers is refused")
+                return
             if not known_host(host, self.allowed_hosts):
                 await _refuse(
                     scope,

@@ -448,7 +448,18 @@ _GENERATION = (
     r"|sentences\.[0-9a-f]{12}\.npy)"
 )
 _OWN_FILE = re.compile(rf"{_GENERATION}|\.(?:{_GENERATION}|manifest\.json)\.[A-Za-z0-9_]+\.tmp|manifest\.json|\.lock")
+_GENERATION_FILE = re.compile(_GENERATION)
 _STALE = re.compile(rf"{_GENERATION}|\.(?:{_GENERATION}|manifest\.json)\.[A-Za-z0-9_]+\.tmp")
+
+
+def _ours(path: Path) -> bool:
+    """Whether ``path`` is a manifest this store wrote: JSON holding its format version, model and files."""
+    try:
+        with path.open("rb") as handle:
+            data = json.loads(handle.read(64 * 2**20))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and {"format_version", "model", "files"} <= data.keys()
 
 
 def is_store_file(name: str) -> bool:
@@ -472,12 +483,19 @@ def check_index_dir(directory: str | Path) -> None:
                     f"the index folder {directory} is under a file ({above}); set QA_HOME or --index-dir to a folder"
                 )
             break
-    if not target.is_dir() or (target / MANIFEST).is_file():
+    if not target.is_dir():
         return
     try:
-        others = sorted(p.name for p in target.iterdir() if not is_store_file(p.name))
+        names = [p.name for p in target.iterdir()]
     except OSError as exc:
         raise IndexStoreError(f"cannot read the index folder {directory} ({exc.strerror})") from None
+    # A manifest.json is ours by its content, never by its name (a web extension's or a PWA's is
+    # not), or by the generation files beside it (a damaged one of ours is rebuilt over).
+    if MANIFEST in names and (_ours(target / MANIFEST) or any(_GENERATION_FILE.fullmatch(n) for n in names)):
+        return
+    others = sorted(n for n in names if not is_store_file(n))
+    if MANIFEST in names:
+        others.insert(0, MANIFEST)  # first: the file a user would least expect us to take
     if others:
         shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
         raise IndexStoreError(
@@ -584,18 +602,35 @@ def _checked(path: Path, manifest: Manifest, digest: str) -> None:
         raise IndexCorruptError(f"{path} fails its checksum; rebuild with `qa index`")
 
 
-def _read_verified(directory: Path, manifest: Manifest, prefix: str) -> bytes:
+def _open_all(directory: Path, manifest: Manifest, stack: contextlib.ExitStack) -> dict[str, io.BufferedReader]:
+    """Every file the manifest names, opened at once, right after the manifest was read.
+
+    An open file stays readable when a save by another process removes it, so the files read are
+    the ones this manifest names: the old index or the new one, whole.
+    """
+    opened: dict[str, io.BufferedReader] = {}
+    for name in manifest.files:
+        try:
+            opened[name] = stack.enter_context((directory / name).open("rb"))
+        except FileNotFoundError:
+            raise _Vanished(f"{directory / name} is missing; rebuild with `qa index`") from None
+        except OSError:
+            raise IndexCorruptError(f"{directory / name} is unreadable; rebuild with `qa index`") from None
+    return opened
+
+
+def _read_verified(directory: Path, manifest: Manifest, prefix: str, opened: Mapping[str, io.BufferedReader]) -> bytes:
     """The bytes of a file named in the manifest, checked against its sha256."""
     path = _named(directory, manifest, prefix)
     try:
-        data = path.read_bytes()
+        data = opened[path.name].read()
     except OSError:
         raise IndexCorruptError(f"{path} is missing or unreadable; rebuild with `qa index`") from None
     _checked(path, manifest, _sha256(data))
     return data
 
 
-def _verified_path(directory: Path, manifest: Manifest, prefix: str) -> Path:
+def _verified_path(directory: Path, manifest: Manifest, prefix: str, opened: Mapping[str, io.BufferedReader]) -> Path:
     """The path of a file named in the manifest, hashed in chunks and checked, for a reader that opens it.
 
     FAISS reads (or maps) the file itself: that is one copy of the vectors, where reading the
@@ -603,13 +638,16 @@ def _verified_path(directory: Path, manifest: Manifest, prefix: str) -> Path:
     Generation files are never rewritten, so the file read is the file checked.
     """
     path = _named(directory, manifest, prefix)
+    handle = opened[path.name]
     try:
-        with path.open("rb") as handle:
-            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError:
         raise IndexCorruptError(f"{path} is missing or unreadable; rebuild with `qa index`") from None
     _checked(path, manifest, digest)
-    return path
+    # The open file itself, by its descriptor, where the system names one: a save that removed the
+    # path since leaves this file as it was checked.
+    by_descriptor = Path(f"/proc/self/fd/{handle.fileno()}")
+    return by_descriptor if by_descriptor.exists() else path
 
 
 @contextlib.contextmanager
@@ -641,8 +679,27 @@ def load_index(directory: str | Path, *, model: str | None = None, manifest: Man
     Raises:
         IndexNotFoundError, IndexCorruptError, ModelMismatchError.
     """
-    with _no_gc():
-        return _load_index(directory, model=model, manifest=manifest)
+    root = Path(directory).expanduser()
+    for attempt in range(_LOAD_ATTEMPTS):
+        used = manifest or read_manifest(root)
+        try:
+            with _no_gc():
+                return _load_index(directory, model=model, manifest=used)
+        except _Vanished:
+            # Another process saved in between: the manifest read names files its save has since
+            # removed, and the new manifest names a whole new index: load that one.
+            fresh = read_manifest(root)
+            if attempt == _LOAD_ATTEMPTS - 1 or fresh == used:
+                raise
+            manifest = fresh
+    raise AssertionError("unreachable")
+
+
+_LOAD_ATTEMPTS = 10
+
+
+class _Vanished(IndexCorruptError):
+    """A file the manifest names is gone: a save by another process replaced the index meanwhile."""
 
 
 def _load_index(directory: str | Path, *, model: str | None, manifest: Manifest | None) -> PassageIndex:
@@ -654,12 +711,20 @@ def _load_index(directory: str | Path, *, model: str | None, manifest: Manifest 
             f"rebuild it with `qa index PATH... --index-dir {directory} --model {model}` "
             "or ask without --model"
         )
-    corpus_data = _read_verified(root, manifest, "corpus.")
+    with contextlib.ExitStack() as stack:
+        opened = _open_all(root, manifest, stack)
+        return _assemble(root, directory, manifest, opened)
+
+
+def _assemble(
+    root: Path, directory: str | Path, manifest: Manifest, opened: Mapping[str, io.BufferedReader]
+) -> PassageIndex:
+    corpus_data = _read_verified(root, manifest, "corpus.", opened)
     try:
         docs_raw, texts, sentence_rows, passage_rows = _read_corpus(corpus_data, manifest.format_version)
     except (ValueError, KeyError, TypeError, IndexError, zipfile.BadZipFile) as exc:  # it passed its checksum
         raise IndexCorruptError(f"{directory}: cannot read the corpus file ({exc}); rebuild with `qa index`") from None
-    faiss_path = _verified_path(root, manifest, "passages.")
+    faiss_path = _verified_path(root, manifest, "passages.", opened)
     try:
         faiss_index = open_vector_index(faiss_path, manifest.index_type, manifest.index_params)
     except (RuntimeError, KeyError) as exc:
@@ -688,7 +753,7 @@ def _load_index(directory: str | Path, *, model: str | None, manifest: Manifest 
     if not counts_ok:
         raise IndexCorruptError(f"{directory}: vector and text counts disagree; rebuild with `qa index`")
     if any(name.startswith("keywords.") for name in manifest.files):
-        keyword_data = _read_verified(root, manifest, "keywords.")
+        keyword_data = _read_verified(root, manifest, "keywords.", opened)
         try:
             keywords = KeywordIndex.from_bytes(keyword_data)
         except ValueError as exc:

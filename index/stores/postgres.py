@@ -131,7 +131,7 @@ def _url_password(text: str) -> tuple[int, int] | None:
     """Where the password of a ``postgres(ql)://`` URL in ``text`` lies: from the first ``:`` after
     the user name to the *last* ``@`` of the authority, so a password holding ``@``, ``:``, ``/`` or
     ``?`` is found whole. None when there is no such URL or it has no password."""
-    scheme = re.search(r"postgres(?:ql)?://", text)
+    scheme = re.search(r"postgres(?:ql)?://", text, re.IGNORECASE)  # "PostgreSQL://" too
     if not scheme:
         return None
     rest = text[scheme.end() :]
@@ -160,6 +160,14 @@ def _passwords(dsn: str) -> list[str]:
     span = _url_password(dsn)
     if span:
         found.append(dsn[span[0] : span[1]])
+    try:  # libpq's own reading of the DSN, through psycopg: the password as libpq will use (and quote) it
+        from psycopg.conninfo import conninfo_to_dict
+
+        parsed = conninfo_to_dict(dsn).get("password")
+        if parsed:
+            found.append(str(parsed))
+    except Exception:  # noqa: BLE001 - a DSN libpq cannot parse: the patterns above are all there is
+        pass
     pieces = {piece for secret in found for piece in [secret, *re.split(r"[@:/?#&=]", secret)] if len(piece) >= 3}
     return sorted(pieces, key=len, reverse=True)
 
@@ -429,7 +437,9 @@ class PgStore:
     """
 
     def __init__(self, url: str, *, pool_size: int = 4) -> None:
-        self.url = url
+        # URL schemes are case-insensitive (RFC 3986), libpq's test for one is not: "PostgreSQL://"
+        # would be read as a key=value string and its whole text quoted in the error.
+        self.url = re.sub(r"^postgres(ql)?://", lambda m: m.group(0).lower(), url, flags=re.IGNORECASE)
         self.pool_size = pool_size
         self._pool: Any = None
         self._pool_lock = threading.Lock()

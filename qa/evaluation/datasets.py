@@ -71,18 +71,25 @@ def load_test_set(path: str | Path, *, corpus: Sequence[str | Path] | None = Non
     Raises:
         TestSetError: The file is missing, malformed, or has no questions.
     """
+    from index.errors import DocumentError
+    from index.readers.text import decode, normalise
+
     file = Path(path).expanduser()
     try:
-        raw = file.read_text(encoding="utf-8-sig")  # a byte-order mark is not part of the first line
+        # Decoded as documents and qa ask --file are (UTF-8, UTF-16 or UTF-32 by their mark, else
+        # Windows-1252); a byte-order mark is not part of the first line.
+        raw = normalise(decode(file.read_bytes(), str(path))).removeprefix("\ufeff")
     except FileNotFoundError:
         raise TestSetError(f"{path}: no such test set") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, DocumentError) as exc:
         raise TestSetError(f"{path}: cannot be read ({exc})") from None
     stripped = raw.lstrip()
     data: Any = None
     if stripped.startswith("{") and file.suffix.lower() == ".json":
         try:
             data = json.loads(raw)
+        except RecursionError:
+            raise TestSetError(f"{path}: nested too deeply to be a test set") from None
         except ValueError as exc:
             if '"data"' in stripped[:2000]:
                 raise TestSetError(f"{path}: not valid JSON ({exc})") from None
@@ -182,7 +189,9 @@ def _squad(file: Path, data: dict[str, Any]) -> list[EvalCorpus]:
                 qid = str(qa.get("id", f"{here}, question {len(questions) + 1}"))
                 question = need(qa.get("question"), str, f"question {qid}", '"question" must be a string')
                 _check_question(question, f"{file}: question {qid}")  # empty ones included
-                impossible = bool(qa.get("is_impossible", False))
+                impossible = qa.get("is_impossible", False)
+                if not isinstance(impossible, bool):  # "false" (a string) is true to bool()
+                    raise TestSetError(f'{file}: {qid}: "is_impossible" must be true or false, not {impossible!r:.60}')
                 answers = [] if impossible else need(qa.get("answers", []), list, qid, '"answers" must be a list')
                 texts_of: list[str] = []
                 starts: list[int] = []

@@ -155,6 +155,31 @@ def test_killed_writer_never_corrupts_the_index(tmp_path: Path, hash_embedder: H
         assert len(loaded.documents) in (1, 3)
 
 
+@pytest.mark.slow
+def test_an_index_loaded_while_another_process_saves_is_the_old_or_the_new_one_whole(
+    tmp_path: Path, hash_embedder: HashEmbedder
+) -> None:
+    """Saves replace every file of the index; a load in between gets one whole index, never an error."""
+    save_index(build(hash_embedder), tmp_path)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER.format(root=str(ROOT)), str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "ready"
+        seen: set[int] = set()
+        deadline = time.monotonic() + 8
+        loads = 0
+        while time.monotonic() < deadline:
+            loaded = load_index(tmp_path)  # raises on a half-replaced index
+            assert loaded.manifest.sentences == len(loaded.sentences)
+            seen.add(len(loaded.documents))
+            loads += 1
+        assert loads > 20 and 3 in seen, (loads, seen)
+    finally:
+        writer.kill()
+        writer.wait()
+
+
 def test_is_current(hash_embedder: HashEmbedder) -> None:
     index = build(hash_embedder)
     settings = PassageSettings(max_tokens=12, overlap=1)

@@ -315,3 +315,29 @@ def test_an_upload_that_fails_while_indexing_fails_alone_and_frees_its_slot(
     monkeypatch.setattr(qa.assistant.Assistant, "from_paths", real)
     chat_app.add_documents([str(good)], session="s")  # the next upload is not poisoned
     assert chat_app.assistant_for("s").answer("When does the ferry to Orlund leave?").text is not None
+
+
+def test_sessions_without_a_page_expire_and_free_their_upload_slots(chat_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A script's session hashes send no heartbeat, so no page-close ever ends them: idleness does."""
+    import time
+
+    from ui.app import PAGE_IDLE_SECONDS, PAGELESS_IDLE_SECONDS
+
+    files = []
+    for i in range(3):
+        path = tmp_path / f"note{i}.txt"
+        path.write_text(f"Note number {i} is short. It has two sentences.", encoding="utf-8")
+        files.append(str(path))
+    chat_app.seen("with-page", page=True)
+    for i, session in enumerate(["script-a", "script-b", "with-page"]):
+        chat_app.add_documents([files[i]], session=session)
+    folders = {s.upload_dir.parent for s in chat_app.active_sessions}
+    assert len(chat_app.active_sessions) == 3 and all(f.exists() for f in folders)
+    now = time.monotonic()
+    chat_app.seen(None, now=now + PAGELESS_IDLE_SECONDS / 2)
+    assert len(chat_app.active_sessions) == 3  # not idle long enough yet
+    chat_app.seen(None, now=now + PAGELESS_IDLE_SECONDS + 1)
+    (left,) = chat_app.active_sessions  # the pageless ones went, with their folders
+    assert sum(f.exists() for f in folders) == 1 and left.upload_dir.parent.exists()
+    chat_app.seen(None, now=now + PAGE_IDLE_SECONDS + 1)
+    assert chat_app.active_sessions == () and not any(f.exists() for f in folders)

@@ -63,10 +63,13 @@ def browser():  # type: ignore[no-untyped-def]
 def test_an_upload_next_to_a_document_in_tmp_is_private_to_its_page_and_goes_with_it(
     tmp_server, browser, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
+    import secrets
     import time
 
+    from gradio.utils import get_upload_folder
+
     url, app, _ = tmp_server
-    upload = tmp_path / "bridge.txt"
+    upload = tmp_path / f"bridge-{secrets.token_hex(4)}.txt"
     upload.write_text(BRIDGE, encoding="utf-8")
     page = browser.new_page()
     page.goto(url)
@@ -75,6 +78,8 @@ def test_an_upload_next_to_a_document_in_tmp_is_private_to_its_page_and_goes_wit
     page.locator("#documents").filter(has_text="bridge").wait_for(timeout=30_000)
     (session,) = app.active_sessions
     assert len(session.assistant.documents) == 2 and len(app.assistant.documents) == 1
+    # gradio's own copy of the upload is gone at once: nothing is left to serve at /gradio_api/file=
+    assert list(Path(get_upload_folder()).rglob(upload.name)) == []
     # Another visitor neither sees the upload nor is answered from it.
     other = browser.new_page()
     other.goto(url)
