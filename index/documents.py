@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import (
+    ConfigError,
     DocumentNotFoundError,
     DocumentTooLargeError,
     EmptyDocumentError,
@@ -417,6 +418,8 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
     files: set[str] = set()
     folders: dict[str, str] = {}
     for raw in paths:
+        if not isinstance(raw, (str, os.PathLike)):
+            raise ConfigError(f"a document path must be a str or a pathlib.Path, not {type(raw).__name__}")
         path = os.path.expanduser(os.fspath(raw))
         try:
             info = os.lstat(path)

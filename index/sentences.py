@@ -31,7 +31,7 @@ ABBREVIATIONS = frozenset(
 
 # Titles come before a name, so they never end a sentence, even at the end of a line; other
 # abbreviations ("35 ms.", "Oct.", "No.") at the end of a line do (else a file of such lines is one sentence).
-TITLES = frozenset("mr mrs dr prof gen col lt sgt capt cmdr adm maj gov sen rep rev hon pres supt st".split())
+TITLES = frozenset("mr mrs dr prof gen col lt sgt capt cmdr adm maj gov sen rep rev hon pres supt".split())
 
 # After a dotted acronym such as "U.S.", these words usually begin a new sentence.
 SENTENCE_STARTERS = frozenset(

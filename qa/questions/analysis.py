@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from index.text import terms
-from qa.errors import EmptyQuestionError, QuestionTooLongError
+from qa.errors import EmptyQuestionError, QuestionError, QuestionTooLongError
 
 
 class AnswerType(StrEnum):
@@ -200,8 +200,10 @@ def check_question(question: object, max_chars: int) -> str:
         EmptyQuestionError: Not a string, or nothing left after cleaning.
         QuestionTooLongError: Longer than ``max_chars``.
     """
-    if not isinstance(question, str):
+    if question is None:
         raise EmptyQuestionError("the question is empty; type a question about the document")
+    if not isinstance(question, str):
+        raise QuestionError(f"the question must be text (str), not {type(question).__name__}; pass a string")
     # Lone surrogates (undecodable bytes from argv, "\ud800" from JSON) cannot be tokenised:
     # each becomes U+FFFD, and the rest of the question is answered.
     question = question.encode("utf-8", "surrogatepass").decode("utf-8", "replace")

@@ -341,3 +341,12 @@ def test_sessions_without_a_page_expire_and_free_their_upload_slots(chat_app, tm
     assert sum(f.exists() for f in folders) == 1 and left.upload_dir.parent.exists()
     chat_app.seen(None, now=now + PAGE_IDLE_SECONDS + 1)
     assert chat_app.active_sessions == () and not any(f.exists() for f in folders)
+
+
+def test_the_same_content_uploaded_twice_is_kept_once(chat_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    for name in ("notes.txt", "copy of notes.txt"):
+        (tmp_path / name).write_text("The bridge reopened on Monday. It took two years.", encoding="utf-8")
+    chat_app.add_documents([str(tmp_path / "notes.txt")], session="s")
+    chat_app.add_documents([str(tmp_path / "copy of notes.txt")], session="s")
+    (uploads,) = chat_app.active_sessions
+    assert len(uploads.files) == 1
