@@ -105,9 +105,13 @@ def _text(root: object, skip: frozenset[str]) -> str:
 
 def html_to_text(html: str) -> str:
     """The visible text of an HTML page, paragraphs separated by a blank line (see the module's notes)."""
-    from selectolax.lexbor import LexborHTMLParser
+    from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
-    root = LexborHTMLParser(_flattened(html)).root
+    try:
+        root = LexborHTMLParser(_flattened(html)).root
+    except SelectolaxError:
+        # The HTML5 algorithm reads any input; lexbor fails only when an allocation fails.
+        raise MemoryError from None
     if root is None:
         return "\n"
     whole = _text(root, INVISIBLE)
