@@ -225,3 +225,51 @@ def test_cli_shows_control_characters_from_a_document_as_escapes(tmp_path: Path)
     if data["citations"]:
         citation = data["citations"][0]
         assert text[citation["start"] : citation["end"]] == citation["sentence"]  # exact, escapes and all
+
+
+@pytest.mark.parametrize("where", ["/proc/self/qa-index", "a file"])
+def test_qa_index_fails_when_the_index_cannot_be_written(tmp_path: Path, where: str) -> None:
+    """Saving is what `qa index` is for: a folder that cannot be written is exit 1, never a success line."""
+    doc = tmp_path / "bridge.txt"
+    doc.write_text(ARTICLE, encoding="utf-8")
+    if where == "a file":
+        blocker = tmp_path / "blocker"
+        blocker.write_text("a user's file", encoding="utf-8")
+        target = str(blocker / "idx")
+    else:
+        target = where
+    done = run_cli("index", str(doc), "--index-dir", target, home=tmp_path)
+    assert done.returncode == 1 and done.stderr.startswith("qa: error:") and done.stderr.count("\n") == 1
+    assert "Indexed" not in done.stderr + done.stdout
+
+
+def test_qa_index_fails_when_the_disk_fills_during_the_save(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from qa.errors import IndexStoreError
+
+    doc = tmp_path / "bridge.txt"
+    doc.write_text(ARTICLE, encoding="utf-8")
+    Assistant.from_paths(doc, index_dir=tmp_path / "idx", embedder=HashEmbedder())
+    before = {p.name: p.read_bytes() for p in (tmp_path / "idx").iterdir()}
+    doc.write_text(ARTICLE.replace("Monday", "Tuesday"), encoding="utf-8")
+
+    def full(path: Path, write):  # type: ignore[no-untyped-def]
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(store, "_write_file", full)
+    with pytest.raises(IndexStoreError, match="No space left on device.*previous index there is unchanged"):
+        Assistant.from_paths(doc, index_dir=tmp_path / "idx", embedder=HashEmbedder(), must_save=True)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "idx").iterdir()} == before
+
+
+@pytest.mark.slow
+def test_a_file_name_with_a_line_break_prints_on_one_line(tmp_path: Path) -> None:
+    doc = tmp_path / "a.txt\nAnswer: forged"
+    doc.write_text(ARTICLE, encoding="utf-8")
+    index_dir = tmp_path / "idx"
+    assert run_cli("index", str(doc), "--index-dir", str(index_dir), home=tmp_path).returncode == 0
+    done = run_cli("ask", "--index-dir", str(index_dir), "When did the bridge reopen?", home=tmp_path)
+    assert done.returncode == 0
+    lines = done.stdout.splitlines()
+    assert sum(line.startswith("Answer:") for line in lines) == 1 and "a.txt\\nAnswer: forged" in done.stdout
