@@ -78,8 +78,12 @@ def _verdict(value: float, limit: float, *, at_most: bool = True) -> str:
     return f"missed ({ratio:.1f}x)"
 
 
+QUESTION_LIMIT: int | None = None  # --questions: the first N of each question list (a quick smoke run)
+
+
 def _questions() -> list[str]:
-    return [json.loads(line)["question"] for line in QUESTIONS.open(encoding="utf-8") if line.strip()]
+    asked = [json.loads(line)["question"] for line in QUESTIONS.open(encoding="utf-8") if line.strip()]
+    return asked[:QUESTION_LIMIT] if QUESTION_LIMIT else asked
 
 
 def _child_peak(code: str, *args: str, env: dict[str, str] | None = None) -> tuple[dict[str, Any], float]:
@@ -266,7 +270,7 @@ def bench_squad_article(runs: int, path: Path = SQUAD_DEV, questions: int = 60) 
 
     corpus = load_test_set(path)[0]
     assistant = Assistant.from_documents(corpus.load(), settings=Settings.from_env())
-    asked = [q.question for q in corpus.questions[:questions]]
+    asked = [q.question for q in corpus.questions[: min(questions, QUESTION_LIMIT or questions)]]
     answer_ms, _, read_ms = _timed_answers(assistant, asked, max(1, runs // 2))
     p50 = _median(answer_ms)
     name = f"{corpus.name}, {len(assistant.index.passages)} passages, {len(asked)} questions"
@@ -792,12 +796,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--baseline-reader", metavar="FOLDER", help="a reader folder to time beside the shipped one")
     parser.add_argument(
+        "--questions", type=int, metavar="N", help="ask only the first N questions of each set (a quick smoke run)"
+    )
+    parser.add_argument(
         "--only",
         metavar="NAMES",
         help="comma-separated sections to run (cold,warm,store,squad,haystack,adversarial,"
         "pdf,build,real,faiss; default: all)",
     )
     args = parser.parse_args(argv)
+    global QUESTION_LIMIT
+    QUESTION_LIMIT = args.questions
     home = args.home or os.environ.get("QA_HOME") or tempfile.mkdtemp(prefix="qa-bench-")
     named: dict[str, Callable[[], list[Row]]] = {
         "cold": lambda: bench_cold_start(args.runs, home),
