@@ -79,7 +79,7 @@ def blocks(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
     while start < end and (text[start].isspace() or text[start] == "\ufeff"):
         start += 1
-    while end > start and text[end - 1].isspace():
+    while end > start and (text[end - 1].isspace() or text[end - 1] == "\ufeff"):
         end -= 1
     return (start, end) if start < end else None
 
@@ -150,7 +150,9 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
                     spans.append((sentence_start, stop))
                     sentence_start = next_start
             spans.append((sentence_start, line_end))
-    return spans
+    # Every span trimmed of what is not text at its ends: blanks the patterns do not name (U+2028
+    # before a line break) and U+FEFF, which is invisible wherever it stands.
+    return [span for s, e in spans if (span := _trimmed(text, s, e))]
 
 
 def _lines(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:

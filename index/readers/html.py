@@ -15,7 +15,8 @@ from __future__ import annotations
 import codecs
 import re
 
-INVISIBLE = frozenset({"script", "style", "noscript", "template", "svg", "head", "math", "iframe", "object"})
+# A <title> names the tab, even in the body; it is never on the page.
+INVISIBLE = frozenset({"script", "style", "noscript", "template", "svg", "head", "title", "math", "iframe", "object"})
 FURNITURE = frozenset({"nav", "footer", "header", "aside"})
 BLOCK = frozenset(
     {
@@ -93,7 +94,7 @@ def _text(root: object, skip: frozenset[str]) -> str:
         if tag == "-text":
             parts.append(_SPACE.sub(" ", node.text_content or ""))  # type: ignore[attr-defined]
             continue
-        if tag.startswith("-") or tag in skip:  # comments, doctype; invisible or furniture
+        if not tag or tag.startswith("-") or tag in skip:  # comments, doctype, processing instructions; hidden
             continue
         if tag in BLOCK:
             parts.append("\n\n")
