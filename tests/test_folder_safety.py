@@ -165,3 +165,32 @@ def test_cli_index_refuses_a_folder_whose_manifest_json_is_someone_else_s(tmp_pa
     done = run_cli("index", str(SEED), "--index-dir", str(folder), home=tmp_path)
     assert done.returncode == 1 and done.stderr.count("\n") == 1 and "holds other files (manifest.json" in done.stderr
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+@pytest.mark.parametrize("name", ["settings.json", "README.md", "model.onnx", "LICENSE.txt"])
+def test_export_reader_never_replaces_a_file_it_did_not_write(tmp_path: Path, name: str) -> None:
+    from qa.errors import ConfigError
+    from qa.train.export import check_reader_folder, export_reader
+
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / name).write_bytes(b'{"editor.tabSize": 4}')
+    (folder / "main.py").write_bytes(b"print(1)\n")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    with pytest.raises(ConfigError, match=f"holds {name}.*not a reader folder"):
+        export_reader(tmp_path / "no-model-needed", folder)  # refused before the model is looked at
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    check_reader_folder(tmp_path / "new")  # new, empty and reader folders are fine
+    check_reader_folder(ROOT / "qa" / "models" / "minilm-squad")
+
+
+def test_eval_library_index_dir_never_takes_a_folder_of_other_files(tmp_path: Path) -> None:
+    folder = tmp_path / "m"
+    before = fill(folder)
+    article = tmp_path / "a.txt"
+    article.write_text("The bridge reopened on Monday. It took two years.", encoding="utf-8")
+    test_set = tmp_path / "set.jsonl"
+    test_set.write_text('{"question": "When did the bridge reopen?", "answers": ["Monday"], "document": "a.txt"}\n')
+    done = run_cli("eval", str(test_set), "--library", str(article), "--index-dir", str(folder), home=tmp_path)
+    assert done.returncode == 1 and "holds other files" in done.stderr and done.stderr.count("\n") == 1
+    assert snapshot(folder) == before

@@ -30,11 +30,12 @@ def export_reader(model_dir: str | Path, out_dir: str | Path, *, quantize: bool 
     An existing settings.json in ``out_dir`` keeps its calibration and threshold
     (re-exporting does not undo calibration); its checksums are renewed.
     """
+    out = Path(out_dir)
+    check_reader_folder(out)  # before minutes of exporting, and before anything is written
     import torch
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
     source = Path(model_dir)
-    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model = AutoModelForQuestionAnswering.from_pretrained(source).eval()
     tokenizer = AutoTokenizer.from_pretrained(source)
@@ -76,12 +77,38 @@ def export_reader(model_dir: str | Path, out_dir: str | Path, *, quantize: bool 
     return out
 
 
+EXPORTED = (*SHIPPED_FILES, SETTINGS_FILE, "training.json", "README.md", "LICENSE.txt")
+
+
+def check_reader_folder(out: Path) -> None:
+    """Refuse an ``--out`` folder where exporting would replace a file it did not write.
+
+    A new or empty folder is fine, and so is a reader folder (its settings.json holds the checksums
+    an export writes); anywhere else, a file named like one the export writes is the user's.
+
+    Raises:
+        ConfigError: ``out`` is a file, or holds such a file and is not a reader folder.
+    """
+    from qa.errors import ConfigError
+
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; give a folder for the reader")
+    if "sha256" in _read_settings(out):
+        return
+    taken = [name for name in EXPORTED if (out / name).exists()]
+    if taken:
+        raise ConfigError(
+            f"--out {out} holds {', '.join(taken)} and is not a reader folder; give a new or empty folder "
+            "so nothing of yours is replaced"
+        )
+
+
 def _read_settings(folder: Path) -> dict[str, Any]:
     try:
-        data: dict[str, Any] = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))
-        return data
-    except (OSError, ValueError):
+        data = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
         return {}
+    return data if isinstance(data, dict) else {}
 
 
 def write_settings(folder: Path, settings: ReaderSettings, **extra: Any) -> None:
