@@ -143,11 +143,33 @@ def _url_password(text: str) -> tuple[int, int] | None:
 
 
 def redact(text: str) -> str:
-    """``text`` (a URL, a key=value DSN, or a message holding one) with every password as ``***``."""
+    """``text`` (a URL, a key=value DSN, or a message holding one) with every password as ``***``.
+
+    Where ``text`` is a DSN psycopg's conninfo parser reads, the password it finds is masked too,
+    as written and URL-encoded; the patterns cover messages that merely hold one.
+    """
+    secret = _parsed_password(text)
     span = _url_password(text)
     if span:
         text = text[: span[0]] + "***" + text[span[1] :]
-    return _PASSWORD_SETTING.sub(r"\1***", text)
+    text = _PASSWORD_SETTING.sub(r"\1***", text)
+    if secret and len(secret) >= 3:
+        from urllib.parse import quote
+
+        for form in {secret, quote(secret, safe="")}:
+            text = text.replace(form, "***")
+    return text
+
+
+def _parsed_password(dsn: str) -> str | None:
+    """The password libpq would use for ``dsn``, by psycopg's conninfo parser; None if it reads none."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        found = conninfo_to_dict(dsn).get("password")
+    except Exception:  # noqa: BLE001 - not a DSN libpq can parse: the patterns are all there is
+        return None
+    return str(found) if found else None
 
 
 def _passwords(dsn: str) -> list[str]:
@@ -160,14 +182,9 @@ def _passwords(dsn: str) -> list[str]:
     span = _url_password(dsn)
     if span:
         found.append(dsn[span[0] : span[1]])
-    try:  # libpq's own reading of the DSN, through psycopg: the password as libpq will use (and quote) it
-        from psycopg.conninfo import conninfo_to_dict
-
-        parsed = conninfo_to_dict(dsn).get("password")
-        if parsed:
-            found.append(str(parsed))
-    except Exception:  # noqa: BLE001 - a DSN libpq cannot parse: the patterns above are all there is
-        pass
+    parsed = _parsed_password(dsn)  # libpq's own reading, as it will use (and quote) the password
+    if parsed:
+        found.append(parsed)
     pieces = {piece for secret in found for piece in [secret, *re.split(r"[@:/?#&=]", secret)] if len(piece) >= 3}
     return sorted(pieces, key=len, reverse=True)
 
