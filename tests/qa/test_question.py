@@ -36,7 +36,7 @@ def test_terms_skip_question_words_and_stem() -> None:
     assert analyze("How many missiles did Iran fire?").terms == ("missil", "iran", "fir")
 
 
-@pytest.mark.parametrize("bad", ["", "   ", "\n\t", None, 42])
+@pytest.mark.parametrize("bad", ["", "   ", "\n\t", None])
 def test_empty_question(bad: object) -> None:
     with pytest.raises(EmptyQuestionError, match="empty"):
         check_question(bad, 100)
