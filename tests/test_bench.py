@@ -28,7 +28,7 @@ def test_synthetic_vectors_are_unit_length() -> None:
 @pytest.mark.slow
 def test_bench_prints_the_table(tmp_path) -> None:  # type: ignore[no-untyped-def]
     done = subprocess.run(
-        [sys.executable, "-m", "qa.bench", "--runs", "1", "--questions", "8", "--sizes", "3000", "--kinds", "flat,ivf",
+        [sys.executable, "-m", "qa.bench", "--runs", "1", "--smoke", "--sizes", "3000", "--kinds", "flat,ivf",
          "--real-passages", "0", "--build-articles", "2", "--home", str(tmp_path),
          "--baseline-reader", str(ROOT / "qa/models/minilm-squad")],
         capture_output=True, text=True, cwd=ROOT, timeout=600,

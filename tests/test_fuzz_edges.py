@@ -76,7 +76,7 @@ def check(code: int, err: str) -> None:
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 )
 @given(content=CONTENTS, question=TEXTS, name=st.sampled_from(["doc.txt", "doc.md", "doc.html", "x\x1b[31m.txt"]))
 def test_index_and_ask_with_anything(content: bytes, question: str, name: str, monkeypatch: pytest.MonkeyPatch) -> None:

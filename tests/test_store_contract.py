@@ -122,12 +122,13 @@ def _same_retrieval(ours: Retrieval, theirs: Retrieval, question: str) -> None:
 
 def test_qa_eval_on_the_shared_squad_file_is_the_same_through_both_stores(pg_url: str, tmp_path: Path) -> None:
     """The independent SQuAD 2.0 file (read from ../shared, never copied into the repository) through
-    `qa eval`, with and without --store: both articles whole, every sixth question of each paragraph
-    (about 130 of 742, answerable and not alike), which keeps the suite under ten minutes."""
+    `qa eval`, with and without --store: both articles whole, one question in eight, the first one
+    asked rotating by paragraph (91 of 742, 45 of them unanswerable), so the suite stays under ten
+    minutes (all 742 took 145 s)."""
     data = json.loads((SHARED / "data" / "squad2-dev-2articles.json").read_text(encoding="utf-8"))
-    for article in data["data"]:
-        for paragraph in article["paragraphs"]:
-            paragraph["qas"] = paragraph["qas"][::6]
+    paragraphs = [paragraph for article in data["data"] for paragraph in article["paragraphs"]]
+    for n, paragraph in enumerate(paragraphs):  # each paragraph's answerable questions come first: rotate
+        paragraph["qas"] = [q for i, q in enumerate(paragraph["qas"]) if (i + n) % 8 == 0]
     asked = [q for a in data["data"] for p in a["paragraphs"] for q in p["qas"]]
     squad = tmp_path / "squad-sample.json"
     squad.write_text(json.dumps(data), encoding="utf-8")
@@ -156,7 +157,7 @@ def test_qa_eval_on_the_shared_squad_file_is_the_same_through_both_stores(pg_url
         len(asked) - impossible,
         impossible,
     )
-    assert len(asked) > 100 and impossible > 40
+    assert len(asked) > 80 and impossible > 40
     keys = {"exact_match", "f1", "has_ans_f1", "no_ans_accuracy", "citation_accuracy", "recall_at_k", "mrr", "n"}
     assert keys <= set(metrics)
     # Regression guards a little under today's figures with abstention off (0.944 recall@5, 0.772 citation).

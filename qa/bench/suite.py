@@ -79,6 +79,7 @@ def _verdict(value: float, limit: float, *, at_most: bool = True) -> str:
 
 
 QUESTION_LIMIT: int | None = None  # --questions: the first N of each question list (a quick smoke run)
+SMOKE = False  # --smoke: every section at a tenth of its size, to check it runs (figures not for publishing)
 
 
 def _questions() -> list[str]:
@@ -368,7 +369,7 @@ def bench_adversarial_text(runs: int) -> list[Row]:
     rows = []
     for name, make in shapes.items():
         seconds = []
-        for size in (500_000, 1_000_000, 2_000_000):
+        for size in (50_000, 100_000, 200_000) if SMOKE else (500_000, 1_000_000, 2_000_000):
             text = make(size)
             times = []
             for _ in range(max(1, runs // 2)):
@@ -379,7 +380,7 @@ def bench_adversarial_text(runs: int) -> list[Row]:
         growth = seconds[2] / max(seconds[1], 1e-9)
         rows.append(
             Row(
-                f"split + passages, {name}: 0.5 / 1 / 2 MB",
+                f"split + passages, {name}: " + ("0.05 / 0.1 / 0.2 MB (--smoke)" if SMOKE else "0.5 / 1 / 2 MB"),
                 " / ".join(f"{s:.2f} s" for s in seconds) + f" (2 MB / 1 MB: {growth:.2f}x)",
                 "2 MB <= 2 s, about linear",
                 "met" if seconds[2] <= 2 and growth <= 2.5 else "missed",
@@ -469,14 +470,15 @@ def bench_build(runs: int, corpus: list[Path]) -> list[Row]:
     rates: dict[str, list[float]] = {"default": [], "fp32": []}
     peaks, sentences = [], 0
     for _ in range(runs):
-        for mode in rates:
+        for mode in ["default"] if SMOKE else rates:  # --smoke: one build child, not two
             env = {**os.environ, **({"QA_BENCH_FP32": "1"} if mode == "fp32" else {})}
             result, peak = _child_peak(BUILD_CHILD, *map(str, corpus), env=env)
             rates[mode].append(result["sentences"] / result["seconds"])
             if mode == "default":
                 peaks.append(peak)
             sentences = result["sentences"]
-    rate, fp32 = _median(rates["default"]), _median(rates["fp32"])
+    rate = _median(rates["default"])
+    fp32 = _median(rates["fp32"]) if rates["fp32"] else rate
     return [
         Row(
             f"index build throughput ({sentences:,} sentences, model loaded)",
@@ -799,14 +801,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--questions", type=int, metavar="N", help="ask only the first N questions of each set (a quick smoke run)"
     )
     parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="check that every section runs: a tenth of the text and PDF sizes, 8 questions (figures not comparable)",
+    )
+    parser.add_argument(
         "--only",
         metavar="NAMES",
         help="comma-separated sections to run (cold,warm,store,squad,haystack,adversarial,"
         "pdf,build,real,faiss; default: all)",
     )
     args = parser.parse_args(argv)
-    global QUESTION_LIMIT
-    QUESTION_LIMIT = args.questions
+    global QUESTION_LIMIT, SMOKE
+    SMOKE = args.smoke
+    QUESTION_LIMIT = args.questions or (8 if args.smoke else None)
     home = args.home or os.environ.get("QA_HOME") or tempfile.mkdtemp(prefix="qa-bench-")
     named: dict[str, Callable[[], list[Row]]] = {
         "cold": lambda: bench_cold_start(args.runs, home),
@@ -815,7 +823,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "squad": lambda: bench_squad_article(args.runs, args.squad),
         "haystack": lambda: bench_haystack(args.runs, args.hf_model),
         "adversarial": lambda: bench_adversarial_text(args.runs),
-        "pdf": lambda: bench_pdf(args.runs, Path(tempfile.mkdtemp(prefix="qa-bench-pdf-"))),
+        "pdf": lambda: bench_pdf(args.runs, Path(tempfile.mkdtemp(prefix="qa-bench-pdf-")), 10 if SMOKE else 100),
         "build": lambda: bench_build(
             max(1, args.runs // 2), write_corpus(Path(home) / "bench" / "corpus", args.build_articles)
         ),

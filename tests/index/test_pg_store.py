@@ -196,7 +196,7 @@ def test_sigkill_while_indexing_leaves_the_old_or_the_new_state(
             ).fetchone()
         return held is not None
 
-    for delay in (0.0, 0.3, 1.0):
+    for delay in (0.3, 1.0):  # inside the embedding and inside the transaction
         writer = subprocess.Popen(
             [sys.executable, "-m", "qa", "index", str(tmp_path / "corpus"), "--store", pg_url],
             cwd=ROOT,

@@ -73,7 +73,7 @@ def test_fifty_concurrent_questions_get_the_serial_answers(server) -> None:  # t
 def test_an_upload_during_questions_never_shows_half_an_index(shared_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     url, app = shared_server  # --shared-uploads: the API answers from uploads too
     client = Client(url, verbose=False)
-    questions = QUESTIONS[:20]
+    questions = QUESTIONS[:12]
     old_answers = [client.predict(q, api_name="/answer") for q in questions]
     article = tmp_path / "bridge.txt"
     article.write_text(
