@@ -283,11 +283,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_train_reader(args: argparse.Namespace) -> int:
     try:
-        from qa.train.trainer import DataSpec, TrainConfig, train
+        from qa.train.trainer import DataSpec, TrainConfig, check_training_folder, train
     except ImportError as exc:  # torch and transformers are the "train" extra
         raise QAError(
             f"training needs torch and transformers ({exc}); install them: pip install -e '.[train]'"
         ) from None
+    check_training_folder(Path(args.out))  # before minutes of loading data
     from index.embedders.sentence_transformer import resolve_model
 
     _quiet_libraries()

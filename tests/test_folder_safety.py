@@ -194,3 +194,36 @@ def test_eval_library_index_dir_never_takes_a_folder_of_other_files(tmp_path: Pa
     done = run_cli("eval", str(test_set), "--library", str(article), "--index-dir", str(folder), home=tmp_path)
     assert done.returncode == 1 and "holds other files" in done.stderr and done.stderr.count("\n") == 1
     assert snapshot(folder) == before
+
+
+@pytest.mark.parametrize("name", ["model", "checkpoint", "best", "model.old", "checkpoint.tmp"])
+def test_train_reader_never_replaces_a_folder_it_did_not_write(tmp_path: Path, name: str) -> None:
+    from qa.errors import ConfigError
+    from qa.train.trainer import MARK, check_training_folder
+
+    folder = tmp_path / "project"
+    (folder / name).mkdir(parents=True)
+    (folder / name / "config.json").write_bytes(b'{"mine": true}')
+    (folder / "notes.txt").write_bytes(b"my notes\n")
+    before = {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    with pytest.raises(ConfigError, match=f"holds {name} and is not a folder qa train-reader wrote"):
+        check_training_folder(folder)
+    data = tmp_path / "train.json"
+    data.write_text('{"version": "v2.0", "data": []}', encoding="utf-8")
+    done = run_cli("train-reader", "--data", str(data), "--out", str(folder), home=tmp_path)
+    assert (
+        done.returncode == 1 and done.stderr.count("\n") == 1 and "is not a folder qa train-reader wrote" in done.stderr
+    )
+    assert {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+    # New, empty, holding only other files (a log beside the run), or marked by an earlier run: fine.
+    check_training_folder(tmp_path / "new")
+    check_training_folder(tmp_path)
+    only_log = tmp_path / "run"
+    only_log.mkdir()
+    (only_log / "train.log").write_text("started\n", encoding="utf-8")
+    check_training_folder(only_log)
+    (folder / MARK).write_text('{"written_by": "qa train-reader"}\n', encoding="utf-8")
+    check_training_folder(folder)
+    (folder / MARK).write_text("{}", encoding="utf-8")  # a file of that name is not the mark
+    with pytest.raises(ConfigError):
+        check_training_folder(folder)

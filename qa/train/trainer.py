@@ -252,6 +252,39 @@ def dev_scores(predictions: Sequence[tuple[str | None, float]], examples: Sequen
     }
 
 
+# What train() writes in its --out folder, and the mark that says the folder is one of its own.
+WRITES = ("checkpoint", "model", "best")
+MARK = "train-reader.json"
+_MARK_TEXT = '{"written_by": "qa train-reader"}\n'
+
+
+def check_training_folder(out: Path) -> None:
+    """Refuse an ``--out`` folder where training would replace something it did not write.
+
+    A new or empty folder is fine, and so is one an earlier run marked (:data:`MARK`); elsewhere a
+    ``checkpoint``, ``model`` or ``best`` entry (or its ``.tmp``/``.old`` twin) is the user's.
+    Other files (a log written beside the run) are never touched, so they do not count.
+
+    Raises:
+        ConfigError: ``out`` is a file, or holds such an entry and is not a training folder.
+    """
+    from qa.errors import ConfigError
+
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; give a folder for the checkpoints and the model")
+    try:
+        if (out / MARK).read_text(encoding="utf-8") == _MARK_TEXT:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    taken = sorted(n + tail for n in WRITES for tail in ("", ".tmp", ".old") if os.path.lexists(out / (n + tail)))
+    if taken:
+        raise ConfigError(
+            f"--out {out} holds {', '.join(taken)} and is not a folder qa train-reader wrote; give a new or "
+            "empty folder so nothing of yours is replaced"
+        )
+
+
 def _replace_folder(tmp: Path, directory: Path) -> None:
     """Put the finished folder ``tmp`` in place of ``directory``: a rename, so a stop leaves one whole copy."""
     old = directory.with_name(directory.name + ".old")
@@ -322,7 +355,9 @@ def train(
 
     started = time.perf_counter()
     out = Path(out_dir)
+    check_training_folder(out)
     out.mkdir(parents=True, exist_ok=True)
+    (out / MARK).write_text(_MARK_TEXT, encoding="utf-8")
     device = "cuda" if torch.cuda.is_available() else "cpu"
     torch.manual_seed(config.seed)
     if device == "cpu":
