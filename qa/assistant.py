@@ -481,6 +481,7 @@ class Assistant:
                     document_text=document.text,
                     passage_text=c.passage.text,
                     answer=document.text[c.start : c.end],
+                    sentence_text=" ".join(document.text[t.start : t.end] for t in _touching(retrieval.corpus, c)),
                     margin=c.margin,
                     dense=scored.dense if scored is not None else 0.0,
                     rank=rank,

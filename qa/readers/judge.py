@@ -18,8 +18,16 @@ calibrator, a logistic model over signals that hold whichever store answers:
     tennis report): 0 when every word is there;
 ``dense`` / ``rank``
     the passage's cosine similarity with the question and its rank in the fused retrieval;
-``type_mismatch``
-    the question asks for a number, date or age and the answer holds no digit or number word;
+``type_mismatch`` / ``name_mismatch``
+    the question asks for a number, date or age and the answer holds no digit or number word / asks
+    who or where and the answer holds no capitalised word;
+``sentence_cover`` / ``sentence_missing`` / ``passage_missing``
+    the share of the question's words in the sentence holding the answer, and the rarity of the
+    rarest question word that sentence / the passage never mentions (a SQuAD 2.0 question written
+    to sit close to the text often swaps one name or word for another);
+``echo``
+    the share of the answer's words that the question itself holds (a span repeating the
+    question is seldom its answer);
 ``other_gap``
     how far the candidate's margin stands above the best candidate from another document (a
     fixed ceiling when no other document was read);
@@ -82,6 +90,11 @@ BASE_SIGNALS = (
     "top_dense",
     "answer_words",
     "support",
+    "name_mismatch",
+    "sentence_cover",
+    "sentence_missing",
+    "passage_missing",
+    "echo",
     "scale",
 )
 SIGNALS = (*BASE_SIGNALS, *(f"{name}_x" for name in BASE_SIGNALS if name != "scale"))
@@ -99,6 +112,16 @@ _DIGIT = re.compile(r"\d")
 def wants_number(question: str) -> bool:
     """The question asks for a number, a date or an age."""
     return analyze(question).type in (AnswerType.NUMBER, AnswerType.DATE)
+
+
+def wants_name(question: str) -> bool:
+    """The question asks who or where: a person's or a place's name."""
+    return analyze(question).type in (AnswerType.PERSON, AnswerType.PLACE)
+
+
+def holds_name(answer: str) -> bool:
+    """The answer holds a capitalised word (a name, as far as letters tell) or a digit."""
+    return any(w[:1].isupper() or w[:1].isdigit() for w in words(answer))
 
 
 def holds_number(answer: str) -> bool:
@@ -124,6 +147,7 @@ class CandidateView:
     lexical: float = 0.0  # the passage's BM25 score
     fused: float = 0.0  # its fused (reciprocal rank) score
     top_dense: float = 0.0  # the best cosine similarity among the retrieved passages
+    sentence_text: str = ""  # the sentences the answer touches ("" when not known: the passage stands in)
 
 
 def features(question: str, candidates: Sequence[CandidateView], documents: int = 1) -> list[dict[str, float]]:
@@ -135,6 +159,8 @@ def features(question: str, candidates: Sequence[CandidateView], documents: int 
     scale = math.log10(max(1, documents))
     asked = question_words(question)
     number = wants_number(question)
+    name = wants_name(question)
+    asked_terms = {t for t, _ in asked}
     best_by_document: dict[str, float] = {}
     for c in candidates:
         best_by_document[c.document] = max(best_by_document.get(c.document, -math.inf), c.margin)
@@ -142,13 +168,16 @@ def features(question: str, candidates: Sequence[CandidateView], documents: int 
     rows = []
     for c, answer in zip(candidates, answers, strict=True):
         in_document = document_terms(c.document_key, c.document_text)
+        in_passage = passage_terms(c.passage_text)
+        in_sentence = passage_terms(c.sentence_text) if c.sentence_text else in_passage
         missing = [w for t, w in asked if t not in in_document]
+        answer_terms = passage_terms(c.answer)
         others = [m for d, m in best_by_document.items() if d != c.document]
         gap = min(GAP_CEILING, c.margin - max(others)) if others else GAP_CEILING
         rows.append(
             {
                 "margin": max(-20.0, min(20.0, c.margin)),
-                "passage_cover": cover(asked, passage_terms(c.passage_text)),
+                "passage_cover": cover(asked, in_passage),
                 "document_cover": cover(asked, in_document),
                 "missing_rare": max(missing, default=0.0) / MAX_RARITY,
                 "dense": c.dense,
@@ -162,6 +191,11 @@ def features(question: str, candidates: Sequence[CandidateView], documents: int 
                 "top_dense": c.top_dense,
                 "answer_words": len(answer.split()) / 10,
                 "support": (answers.count(answer) - 1) / max(1, len(answers) - 1),
+                "name_mismatch": 1.0 if name and not holds_name(c.answer) else 0.0,
+                "sentence_cover": cover(asked, in_sentence),
+                "sentence_missing": max((w for t, w in asked if t not in in_sentence), default=0.0) / MAX_RARITY,
+                "passage_missing": max((w for t, w in asked if t not in in_passage), default=0.0) / MAX_RARITY,
+                "echo": len(answer_terms & asked_terms) / len(answer_terms) if answer_terms else 0.0,
             }
         )
     for row in rows:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 
@@ -49,6 +50,27 @@ def test_a_number_question_with_no_number_in_the_answer_is_a_type_mismatch() -> 
     assert wants_number("How many missiles did Iran fire?") and not wants_number("Who cut the ribbon?")
     rows = features("How many sets did he win?", [view("three sets", TENNIS), view("the crowd", TENNIS)])
     assert [r["type_mismatch"] for r in rows] == [0.0, 1.0]
+
+
+def test_the_answers_own_sentence_is_measured_apart_from_its_passage() -> None:
+    first, second = TENNIS.split(". ")
+    near = dataclasses.replace(view("three sets", TENNIS), sentence_text=first + ".")
+    far = dataclasses.replace(view("the crowd", TENNIS), sentence_text=second)
+    # "Melbourne" is in the passage, but only the second sentence holds it.
+    rows = features("How many sets were won by the tennis player in Melbourne?", [near, far])
+    assert [r["passage_missing"] for r in rows] == [0.0, 0.0]
+    assert rows[0]["sentence_missing"] > 0.3 and rows[1]["sentence_missing"] > 0.3
+    assert rows[0]["sentence_cover"] > rows[1]["sentence_cover"] and rows[0]["passage_cover"] == 1.0
+    (whole,) = features("Who thanked the crowd?", [view("He", TENNIS)])  # no sentence known: the passage stands in
+    assert whole["sentence_cover"] == whole["passage_cover"] == 1.0
+
+
+def test_a_who_question_answered_without_a_name_and_an_answer_echoing_the_question() -> None:
+    rows = features("Who thanked the crowd?", [view("He", TENNIS), view("the crowd", TENNIS)])
+    assert [r["name_mismatch"] for r in rows] == [0.0, 1.0]
+    assert [r["echo"] for r in rows] == [0.0, 1.0]
+    (where,) = features("Where did he thank the crowd?", [view("Melbourne", TENNIS)])
+    assert where["name_mismatch"] == 0.0 and where["echo"] == 0.0
 
 
 def test_other_gap_compares_with_the_best_candidate_of_another_document() -> None:
