@@ -179,7 +179,7 @@ def observe_question(
 
     def rows_of(retrieval: Retrieval, read: Reading) -> list[CandidateRow]:
         rows = []
-        for candidate, signals in assistant.judged(text, retrieval, read):
+        for candidate, signals in assistant.judged(text, retrieval, read, every_signal=True):
             answer = assistant.build_answer(text, candidate, retrieval.corpus)
             cited = answer.citation
             f1 = best_over_golds(answer.text, question.answers)[1] if question.answerable else 0.0
@@ -298,9 +298,24 @@ def _document_outside(articles: Sequence[Article], per_article: int = 20) -> dic
 Scorer = Callable[[Mapping[str, float]], float]
 
 
+_MEASURED_FOR_LEADER = ("sentence_dense", "sentence_dense_x")
+
+
+def as_answering(candidates: Sequence[CandidateRow], scorer: Scorer) -> Sequence[CandidateRow]:
+    """The candidates as the assistant judges them: the sentence similarity measured only for the
+    candidate the judge puts first without it (:meth:`qa.assistant.Assistant.judged`), 0 for the others."""
+    weights = getattr(scorer, "weights", {})
+    if not candidates or not any(k in weights for k in _MEASURED_FOR_LEADER):
+        return candidates
+    blind = [{**c.features, **dict.fromkeys(_MEASURED_FOR_LEADER, 0.0)} for c in candidates]
+    leader = max(range(len(candidates)), key=lambda i: (scorer(blind[i]), -i))
+    return [c if i == leader else dataclasses.replace(c, features=blind[i]) for i, c in enumerate(candidates)]
+
+
 def _best(candidates: Sequence[CandidateRow], scorer: Scorer) -> tuple[CandidateRow | None, float]:
     if not candidates:
         return None, 0.0
+    candidates = as_answering(candidates, scorer)
     scored = [(scorer(c.features), i) for i, c in enumerate(candidates)]
     confidence, i = max(scored, key=lambda s: (s[0], -s[1]))
     return candidates[i], confidence

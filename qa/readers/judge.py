@@ -28,6 +28,9 @@ calibrator, a logistic model over signals that hold whichever store answers:
 ``echo``
     the share of the answer's words that the question itself holds (a span repeating the
     question is seldom its answer);
+``sentence_dense``
+    the cosine similarity of the question and the sentence holding the answer, both embedded by
+    this process (so both stores agree to the last bit);
 ``other_gap``
     how far the candidate's margin stands above the best candidate from another document (a
     fixed ceiling when no other document was read);
@@ -71,6 +74,7 @@ FEATURES = (
     "document_cover_x",
     "missing_rare_x",
     "other_gap_x",
+    "sentence_dense_x",
 )
 # Signals computed and kept by the library benchmark, for trying: a judge may use any of them, and
 # any signal times ``scale`` (the log10 of the documents searched) as ``<signal>_x``.
@@ -95,6 +99,7 @@ BASE_SIGNALS = (
     "sentence_missing",
     "passage_missing",
     "echo",
+    "sentence_dense",
     "scale",
 )
 SIGNALS = (*BASE_SIGNALS, *(f"{name}_x" for name in BASE_SIGNALS if name != "scale"))
@@ -148,6 +153,7 @@ class CandidateView:
     fused: float = 0.0  # its fused (reciprocal rank) score
     top_dense: float = 0.0  # the best cosine similarity among the retrieved passages
     sentence_text: str = ""  # the sentences the answer touches ("" when not known: the passage stands in)
+    sentence_dense: float = 0.0  # their cosine similarity with the question, embedded by this process
 
 
 def features(question: str, candidates: Sequence[CandidateView], documents: int = 1) -> list[dict[str, float]]:
@@ -196,6 +202,7 @@ def features(question: str, candidates: Sequence[CandidateView], documents: int 
                 "sentence_missing": max((w for t, w in asked if t not in in_sentence), default=0.0) / MAX_RARITY,
                 "passage_missing": max((w for t, w in asked if t not in in_passage), default=0.0) / MAX_RARITY,
                 "echo": len(answer_terms & asked_terms) / len(answer_terms) if answer_terms else 0.0,
+                "sentence_dense": c.sentence_dense,
             }
         )
     for row in rows:
@@ -206,15 +213,25 @@ def features(question: str, candidates: Sequence[CandidateView], documents: int 
 
 @dataclass(frozen=True)
 class Judge:
-    """A logistic model over :data:`FEATURES`: P(right) = sigmoid(w · x + b), x standardised."""
+    """A logistic model over :data:`FEATURES`: P(right) = sigmoid(w · x + b), x standardised.
+
+    ``library_offset``: added to the log-odds in a library, in full from ``library_scale`` (the
+    log10 of the documents the library threshold was chosen with) and in proportion below it, so
+    that the one threshold keeps both operating points the rule chose, one article's and a
+    library's (:mod:`qa.train.judge`); 0 leaves the probability as fitted.
+    """
 
     weights: Mapping[str, float]
     intercept: float
     mean: Mapping[str, float]
     scale: Mapping[str, float]
+    library_offset: float = 0.0
+    library_scale: float = 0.0
 
     def __call__(self, row: Mapping[str, float]) -> float:
         z = self.intercept + sum(w * (row[k] - self.mean[k]) / self.scale[k] for k, w in self.weights.items())
+        if self.library_offset and self.library_scale > 0:
+            z += self.library_offset * min(1.0, row["scale"] / self.library_scale)
         return 1.0 / (1.0 + math.exp(-max(-700.0, min(700.0, z))))
 
     def to_dict(self) -> dict[str, Any]:
@@ -224,6 +241,8 @@ class Judge:
             "intercept": self.intercept,
             "mean": [self.mean[k] for k in self.weights],
             "scale": [self.scale[k] for k in self.weights],
+            "library_offset": self.library_offset,
+            "library_scale": self.library_scale,
         }
 
     @classmethod
@@ -237,4 +256,6 @@ class Judge:
             intercept=float(data["intercept"]),
             mean=dict(zip(names, map(float, data["mean"]), strict=True)),
             scale=dict(zip(names, map(float, data["scale"]), strict=True)),
+            library_offset=float(data.get("library_offset", 0.0)),
+            library_scale=float(data.get("library_scale", 0.0)),
         )

@@ -3,15 +3,18 @@
 The observations come from ``python -m qa.bench.library`` (every question of the fit part asked at
 document level and of the library, every candidate kept with its signals); fitting reads them and
 asks nothing. The judge is a weighted logistic regression of "this candidate is right" on the
-signals; its threshold is the reader's rule over the assumed mix of questions (:data:`MIX`), each
-mode (one document, a library) counting alike. Both go into the reader folder's settings.json, with
-the figures behind them; the report part is never looked at here.
+signals; its threshold is the reader's rule over the assumed mix of questions (:data:`MIX`),
+applied to each mode (one document, a library) apart: one article's is the threshold, a library's
+is folded into the judge as an offset of its log-odds (:func:`with_library_threshold`). Both go
+into the reader folder's settings.json, with the figures behind them; the report part is never
+looked at here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -109,6 +112,27 @@ def choose_threshold(rows: Sequence[QuestionRow], scorer: Scorer) -> float:
     return next(t for t, s in zip(GRID, scores, strict=True) if s >= best - TOLERANCE)
 
 
+def _logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
+def with_library_threshold(rows: Sequence[QuestionRow], judge: Judge) -> tuple[Judge, float]:
+    """The rule applied to each mode apart: one article's threshold, and the library's folded into the
+    judge as an offset of its log-odds (:attr:`Judge.library_offset`), so one threshold keeps both.
+
+    Without it one threshold serves both modes, and a signal that sharpens the judge in a library
+    moves the operating point of one article too.
+    """
+    document = [r for r in rows if r.mode == "document"]
+    library = [r for r in rows if r.mode == "library"]
+    if not document or not library:
+        return judge, choose_threshold(rows, judge)
+    plain = dataclasses.replace(judge, library_offset=0.0, library_scale=0.0)
+    alone, many = choose_threshold(document, plain), choose_threshold(library, plain)
+    scale = max(c.features["scale"] for r in library for c in r.candidates[:1])
+    return dataclasses.replace(plain, library_offset=_logit(alone) - _logit(many), library_scale=scale), alone
+
+
 def cross_validated(rows: Sequence[QuestionRow], names: Sequence[str], folds: int = 4) -> dict[str, float]:
     """Mix F1 and per-kind figures of judges fitted without each fold of articles, scored on it.
 
@@ -119,8 +143,7 @@ def cross_validated(rows: Sequence[QuestionRow], names: Sequence[str], folds: in
     scored: list[tuple[QuestionRow, float]] = []  # (question, its score under the judge fitted without it)
     for k in range(folds):
         train = [r for r in rows if fold_of[r.article] != k]
-        judge = fit_judge(train, names)
-        threshold = choose_threshold(train, judge)
+        judge, threshold = with_library_threshold(train, fit_judge(train, names))
         scored += [(r, question_score(r, judge, threshold)) for r in rows if fold_of[r.article] == k]
     weights = question_weights([r for r, _ in scored])
     per: dict[str, list[float]] = {}
@@ -143,8 +166,9 @@ def write_judge(folder: Path, judge: Judge, threshold: float, rows: Sequence[Que
     extra["judge_figures"] = {
         "mix": dict(MIX),
         "rule": (
-            "lowest threshold whose F1 over a question stream in the proportions of `mix` (each of the two "
-            f"modes, document and library, alike) is within {TOLERANCE * 100:g} point of the best (grid 0.01-0.95)"
+            "lowest threshold whose F1 over a question stream in the proportions of `mix` is within "
+            f"{TOLERANCE * 100:g} point of the best (grid 0.01-0.95), chosen for one document and for the library "
+            "apart; the library's enters the judge as `library_offset` on its log-odds"
         ),
         "margin_threshold": base.threshold
         if base.judge is None
@@ -174,8 +198,7 @@ def fit_and_write(
 
     rows = load_rows(observations)
     fit_rows = [r for r in rows if r.part == "fit" and not answered_elsewhere(r)]
-    judge = fit_judge(fit_rows, names)
-    threshold = choose_threshold(fit_rows, judge)
+    judge, threshold = with_library_threshold(fit_rows, fit_judge(fit_rows, names))
     if write:
         write_judge(folder, judge, threshold, fit_rows)
     return {"judge": judge.to_dict(), "threshold": threshold, "cross_validated": cross_validated(fit_rows, names)}

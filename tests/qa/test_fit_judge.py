@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import random
 import shutil
 from pathlib import Path
 
 import pytest
 
-from qa.bench.library import CandidateRow, QuestionRow, answered_elsewhere, choose, figures, load_rows
+from qa.bench.library import CandidateRow, QuestionRow, answered_elsewhere, as_answering, choose, figures, load_rows
 from qa.readers.extractive import BUNDLED_READER, ExtractiveReader
-from qa.readers.judge import SIGNALS
-from qa.train.judge import choose_threshold, fit_and_write, fit_judge, question_weights
+from qa.readers.judge import SIGNALS, Judge
+from qa.train.judge import choose_threshold, fit_and_write, fit_judge, question_weights, with_library_threshold
 
 
 def signals(margin: float, missing: float) -> dict[str, float]:
@@ -90,3 +92,45 @@ def test_fit_and_write_stores_the_judge_the_reader_then_uses(tmp_path: Path) -> 
     reader = ExtractiveReader.from_folder(folder)
     assert reader.judge is not None and reader.threshold == result["threshold"]
     assert "The judge" in (folder / "README.md").read_text()
+
+
+def test_each_mode_keeps_its_own_operating_point_under_one_threshold() -> None:
+    """A library where outside questions look likelier (higher margins) wants a higher threshold than one
+    article; the library's threshold enters the judge as a log-odds offset, so one threshold keeps both."""
+    made = []
+    for r in rows(600, seed=3):
+        if r.mode == "library":
+            c = r.candidates[0]
+            lift = 2.5 if r.kind != "answerable" else 0.0
+            features = {**c.features, "scale": 2.0, "margin": c.features["margin"] + lift}
+            r = dataclasses.replace(r, candidates=(dataclasses.replace(c, features=features),))
+        made.append(r)
+    plain = fit_judge(made, ("margin", "missing_rare"))
+    judge, threshold = with_library_threshold(made, plain)
+    alone = choose_threshold([r for r in made if r.mode == "document"], plain)
+    many = choose_threshold([r for r in made if r.mode == "library"], plain)
+    assert threshold == alone < many and judge.library_scale == 2.0
+    assert judge.library_offset == pytest.approx(math.log(alone / (1 - alone)) - math.log(many / (1 - many)))
+    for mode, plain_threshold in (("document", alone), ("library", many)):
+        part = [r for r in made if r.mode == mode]
+        assert figures(part, judge, threshold) == figures(part, plain, plain_threshold)
+    half = {**made[0].candidates[0].features, "scale": 1.0}  # halfway to the library's size: half the offset
+    z = math.log(plain(half) / (1 - plain(half)))
+    assert judge(half) == pytest.approx(1 / (1 + math.exp(-(z + judge.library_offset / 2))))
+    assert Judge.from_dict(judge.to_dict()) == judge
+
+
+def test_the_benchmark_scores_the_sentence_similarity_as_the_assistant_measures_it() -> None:
+    """Only the leader without it keeps its sentence similarity, as in Assistant.judged."""
+    uses = Judge(
+        weights={"margin": 1.0, "sentence_dense_x": 2.0},
+        intercept=0.0,
+        mean={"margin": 0.0, "sentence_dense_x": 0.0},
+        scale={"margin": 1.0, "sentence_dense_x": 1.0},
+    )
+    lead = CandidateRow({**signals(3.0, 0.0), "sentence_dense_x": 0.1}, "a", 0.0, False)
+    close = CandidateRow({**signals(2.9, 0.0), "sentence_dense_x": 0.9}, "b", 1.0, True)
+    assert [c.features["sentence_dense_x"] for c in as_answering((lead, close), uses)] == [0.1, 0.0]
+    row = QuestionRow("1", "q?", "a", "s", "fit", "answerable", "library", (lead, close), 1, 0.0)
+    assert choose(row, uses)[0] is not None and choose(row, uses)[0].document == "a"
+    assert as_answering((lead, close), fit_judge(rows(), ("margin",))) == (lead, close)  # a judge without it

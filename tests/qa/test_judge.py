@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
@@ -173,3 +174,45 @@ def test_without_a_judge_or_with_read_deeper_0_it_reads_the_first_passages_only(
 
 def test_every_shipped_feature_is_a_known_signal() -> None:
     assert set(FEATURES) <= set(SIGNALS)
+
+
+class Counting:
+    """An embedder that counts its calls."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.calls = 0
+
+    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> Any:
+        self.calls += 1
+        return self.inner.encode(texts, show_progress=show_progress)
+
+
+def test_the_sentence_similarity_is_embedded_only_when_the_judge_uses_it_and_for_its_leader() -> None:
+    uses = Judge(
+        weights={"margin": 1.0, "sentence_dense": 1.0},
+        intercept=0.0,
+        mean={"margin": 0.0, "sentence_dense": 0.0},
+        scale={"margin": 1.0, "sentence_dense": 1.0},
+    )
+    margins = {f"d{i}.txt": 4.0 - i / 10 for i in range(12)}  # d0 leads on the margin
+    for judge, expected in ((MARGIN_ONLY, False), (uses, True)):
+        helper, _ = assistant(margins, judge)
+        question = "Which harbour?"
+        retrieval = helper.retriever.retrieve(question)
+        reading = helper.read(question, retrieval)
+        counting = Counting(helper.embedder)
+        helper.embedder = counting
+        judged = {c.passage.document: row for c, row in helper.judged(question, retrieval, reading)}
+        assert counting.calls == (1 if expected else 0)  # one sentence, the leader's, or none
+        every = {c.passage.document: row for c, row in helper.judged(question, retrieval, reading, every_signal=True)}
+        for document, row in every.items():
+            sentence = retrieval.corpus.document(document).text  # one sentence per document
+            assert row["sentence_dense"] == pytest.approx(
+                float(counting.inner.encode([sentence])[0] @ retrieval.vector)
+            )
+        leader = min(judged, key=lambda d: int(d[1:-4]))  # the first on every other signal
+        measured = {d for d, row in judged.items() if row["sentence_dense"] != 0.0}
+        assert measured == ({leader} if expected else set())
+        if expected:
+            assert judged[leader]["sentence_dense"] == every[leader]["sentence_dense"]
