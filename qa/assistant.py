@@ -49,8 +49,6 @@ from qa.retriever import HybridRetriever, Retrieval, StoreRetriever
 from qa.selection import select
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from index.stores.postgres import PgStore
 
 logger = logging.getLogger(__name__)
@@ -160,6 +158,8 @@ class Assistant:
         # the cores from the reader that runs next: warm answer() p50 went from 101 to 66 ms
         # on 2 cores. The reader's onnxruntime pool is its own and keeps its threads.
         self._threads = ThreadpoolController()
+        # A sentence's embedding by this process's model, not read from the store (a folder index and a
+        # PostgreSQL store then agree to the last bit); kept for the deeper reading's second look.
         self._sentence_vectors = functools.lru_cache(maxsize=256)(lambda text: self.embedder.encode([text])[0])
 
     @property
@@ -478,21 +478,15 @@ class Assistant:
         ``every_signal`` measures every candidate (the library benchmark keeps them all).
         """
         judge = self.judge
-        sentences = [
-            " ".join(
-                retrieval.corpus.document(c.passage.document).text[t.start : t.end]
-                for t in _touching(retrieval.corpus, c)
-            )
-            for c in reading.candidates
-        ]
         ranks = {
             (s.passage.document, s.passage.start, s.passage.end): (r, s) for r, s in enumerate(retrieval.passages, 1)
         }
         top_dense = max((s.dense for s in retrieval.passages), default=0.0)
         views = []
-        for c, sentence in zip(reading.candidates, sentences, strict=True):
+        for c in reading.candidates:
             rank, scored = ranks.get((c.passage.document, c.passage.start, c.passage.end), (len(ranks) + 1, None))
             document = retrieval.corpus.document(c.passage.document)
+            sentence = " ".join(document.text[t.start : t.end] for t in _touching(retrieval.corpus, c))
             views.append(
                 CandidateView(
                     document=document.path,
@@ -521,7 +515,7 @@ class Assistant:
             assert judge is not None
             measured = (max(range(len(rows)), key=lambda i: (judge(rows[i]), -i)),)
         for i in measured:
-            similarity = float(self._sentence_vector(sentences[i]) @ retrieval.vector)
+            similarity = float(self._sentence_vectors(views[i].sentence_text) @ retrieval.vector)
             rows[i]["sentence_dense"] = similarity
             rows[i]["sentence_dense_x"] = similarity * rows[i]["scale"]
         pairs = list(zip(reading.candidates, rows, strict=True))
@@ -529,11 +523,6 @@ class Assistant:
             return pairs
         rescored = [(dataclasses.replace(c, confidence=judge(row)), row) for c, row in pairs]
         return sorted(rescored, key=lambda pair: -pair[0].confidence)
-
-    def _sentence_vector(self, sentence: str) -> np.ndarray:
-        """A sentence's embedding by this process's model, not read from the store (a folder index and a
-        PostgreSQL store then agree to the last bit); kept for the deeper reading's second look."""
-        return self._sentence_vectors(sentence)
 
     def closest_sentence(self, question: str, retrieval: Retrieval, best: Candidate | None) -> Citation | None:
         """The sentence that came closest to answering: the one holding the reader's best span, even below

@@ -30,7 +30,8 @@ calibrator, a logistic model over signals that hold whichever store answers:
     question is seldom its answer);
 ``sentence_dense``
     the cosine similarity of the question and the sentence holding the answer, both embedded by
-    this process (so both stores agree to the last bit);
+    this process (so both stores agree to the last bit): 0 here, measured by the assistant
+    (:meth:`qa.assistant.Assistant.judged`) for the candidates it needs;
 ``other_gap``
     how far the candidate's margin stands above the best candidate from another document (a
     fixed ceiling when no other document was read);
@@ -153,7 +154,6 @@ class CandidateView:
     fused: float = 0.0  # its fused (reciprocal rank) score
     top_dense: float = 0.0  # the best cosine similarity among the retrieved passages
     sentence_text: str = ""  # the sentences the answer touches ("" when not known: the passage stands in)
-    sentence_dense: float = 0.0  # their cosine similarity with the question, embedded by this process
 
 
 def features(question: str, candidates: Sequence[CandidateView], documents: int = 1) -> list[dict[str, float]]:
@@ -167,6 +167,11 @@ def features(question: str, candidates: Sequence[CandidateView], documents: int 
     number = wants_number(question)
     name = wants_name(question)
     asked_terms = {t for t, _ in asked}
+
+    def rarest_absent(found: frozenset[str]) -> float:
+        """The rarity of the rarest question word not in ``found``, 0 to 1."""
+        return max((w for t, w in asked if t not in found), default=0.0) / MAX_RARITY
+
     best_by_document: dict[str, float] = {}
     for c in candidates:
         best_by_document[c.document] = max(best_by_document.get(c.document, -math.inf), c.margin)
@@ -176,7 +181,6 @@ def features(question: str, candidates: Sequence[CandidateView], documents: int 
         in_document = document_terms(c.document_key, c.document_text)
         in_passage = passage_terms(c.passage_text)
         in_sentence = passage_terms(c.sentence_text) if c.sentence_text else in_passage
-        missing = [w for t, w in asked if t not in in_document]
         answer_terms = passage_terms(c.answer)
         others = [m for d, m in best_by_document.items() if d != c.document]
         gap = min(GAP_CEILING, c.margin - max(others)) if others else GAP_CEILING
@@ -185,7 +189,7 @@ def features(question: str, candidates: Sequence[CandidateView], documents: int 
                 "margin": max(-20.0, min(20.0, c.margin)),
                 "passage_cover": cover(asked, in_passage),
                 "document_cover": cover(asked, in_document),
-                "missing_rare": max(missing, default=0.0) / MAX_RARITY,
+                "missing_rare": rarest_absent(in_document),
                 "dense": c.dense,
                 "rank": 1.0 / c.rank,
                 "type_mismatch": 1.0 if number and not holds_number(c.answer) else 0.0,
@@ -199,10 +203,10 @@ def features(question: str, candidates: Sequence[CandidateView], documents: int 
                 "support": (answers.count(answer) - 1) / max(1, len(answers) - 1),
                 "name_mismatch": 1.0 if name and not holds_name(c.answer) else 0.0,
                 "sentence_cover": cover(asked, in_sentence),
-                "sentence_missing": max((w for t, w in asked if t not in in_sentence), default=0.0) / MAX_RARITY,
-                "passage_missing": max((w for t, w in asked if t not in in_passage), default=0.0) / MAX_RARITY,
+                "sentence_missing": rarest_absent(in_sentence),
+                "passage_missing": rarest_absent(in_passage),
                 "echo": len(answer_terms & asked_terms) / len(answer_terms) if answer_terms else 0.0,
-                "sentence_dense": c.sentence_dense,
+                "sentence_dense": 0.0,  # an embedding: the assistant measures it where needed
             }
         )
     for row in rows:

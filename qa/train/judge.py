@@ -129,7 +129,7 @@ def with_library_threshold(rows: Sequence[QuestionRow], judge: Judge) -> tuple[J
         return judge, choose_threshold(rows, judge)
     plain = dataclasses.replace(judge, library_offset=0.0, library_scale=0.0)
     alone, many = choose_threshold(document, plain), choose_threshold(library, plain)
-    scale = max(c.features["scale"] for r in library for c in r.candidates[:1])
+    scale = max((c.features["scale"] for r in library for c in r.candidates[:1]), default=0.0)
     return dataclasses.replace(plain, library_offset=_logit(alone) - _logit(many), library_scale=scale), alone
 
 

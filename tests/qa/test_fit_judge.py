@@ -15,6 +15,7 @@ from qa.bench.library import CandidateRow, QuestionRow, answered_elsewhere, as_a
 from qa.readers.extractive import BUNDLED_READER, ExtractiveReader
 from qa.readers.judge import SIGNALS, Judge
 from qa.train.judge import choose_threshold, fit_and_write, fit_judge, question_weights, with_library_threshold
+from tests.qa.test_judge import linear
 
 
 def signals(margin: float, missing: float) -> dict[str, float]:
@@ -122,12 +123,7 @@ def test_each_mode_keeps_its_own_operating_point_under_one_threshold() -> None:
 
 def test_the_benchmark_scores_the_sentence_similarity_as_the_assistant_measures_it() -> None:
     """Only the leader without it keeps its sentence similarity, as in Assistant.judged."""
-    uses = Judge(
-        weights={"margin": 1.0, "sentence_dense_x": 2.0},
-        intercept=0.0,
-        mean={"margin": 0.0, "sentence_dense_x": 0.0},
-        scale={"margin": 1.0, "sentence_dense_x": 1.0},
-    )
+    uses = linear(margin=1.0, sentence_dense_x=2.0)
     lead = CandidateRow({**signals(3.0, 0.0), "sentence_dense_x": 0.1}, "a", 0.0, False)
     close = CandidateRow({**signals(2.9, 0.0), "sentence_dense_x": 0.9}, "b", 1.0, True)
     assert [c.features["sentence_dense_x"] for c in as_answering((lead, close), uses)] == [0.1, 0.0]

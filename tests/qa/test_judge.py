@@ -131,7 +131,12 @@ class ScriptedReader:
         return Reading(tuple(sorted(found, key=lambda c: -c.margin)))
 
 
-MARGIN_ONLY = Judge(weights={"margin": 1.0}, intercept=0.0, mean={"margin": 0.0}, scale={"margin": 1.0})
+def linear(**weights: float) -> Judge:
+    """A judge of plain weights on unstandardised signals, no intercept."""
+    return Judge(weights=weights, intercept=0.0, mean=dict.fromkeys(weights, 0.0), scale=dict.fromkeys(weights, 1.0))
+
+
+MARGIN_ONLY = linear(margin=1.0)
 
 
 def assistant(
@@ -189,12 +194,7 @@ class Counting:
 
 
 def test_the_sentence_similarity_is_embedded_only_when_the_judge_uses_it_and_for_its_leader() -> None:
-    uses = Judge(
-        weights={"margin": 1.0, "sentence_dense": 1.0},
-        intercept=0.0,
-        mean={"margin": 0.0, "sentence_dense": 0.0},
-        scale={"margin": 1.0, "sentence_dense": 1.0},
-    )
+    uses = linear(margin=1.0, sentence_dense=1.0)
     margins = {f"d{i}.txt": 4.0 - i / 10 for i in range(12)}  # d0 leads on the margin
     for judge, expected in ((MARGIN_ONLY, False), (uses, True)):
         helper, _ = assistant(margins, judge)
