@@ -82,12 +82,13 @@ class Uploads:
         """Copy checked files in under names of their own and re-index; on any failure, none stays.
 
         Raises:
-            QAError: Indexing failed.
+            QAError: Indexing failed; the message names each file as the user did, not by its copy here.
         """
         with self.lock:
             added: list[Path] = []
+            shown_as: dict[str, str] = {}
             try:
-                for path, _, suffix in staged:
+                for path, shown, suffix in staged:
                     data = path.read_bytes()
                     # A new name per content: never overwrites anything. The suffix is the checked one,
                     # apart from the name, so no cleaning or shortening of a name can change a file's type.
@@ -97,6 +98,7 @@ class Uploads:
                         continue  # the same content again, under this name or another: listed once
                     target.write_bytes(data)  # the checked bytes under the checked suffix: read as checked
                     added.append(target)
+                    shown_as[str(target)] = shown
                 if self.assistant.store is not None:
                     # Added beside what the store holds (other servers' documents stay), in one transaction.
                     self.assistant.store.sync(
@@ -114,10 +116,17 @@ class Uploads:
                         reader=self.assistant.reader,
                         previous=self.assistant.index,
                     )
-            except BaseException:
+            except BaseException as exc:
                 for target in added:  # a failed upload fails alone and frees its slots
                     target.unlink(missing_ok=True)
-                raise
+                if not isinstance(exc, QAError):
+                    raise
+                # The check before read the file where the user's browser put it; this reading (a limit
+                # crossed only now, near its edge) read the copy, whose path is the server's business.
+                message = str(exc)
+                for target_path, shown in shown_as.items():
+                    message = message.replace(target_path, shown)
+                raise type(exc)(message) from None
 
 
 class ChatApp:

@@ -317,6 +317,29 @@ def test_an_upload_that_fails_while_indexing_fails_alone_and_frees_its_slot(
     assert chat_app.assistant_for("s").answer("When does the ferry to Orlund leave?").text is not None
 
 
+def test_an_upload_refused_only_while_indexing_is_named_as_the_user_named_it(
+    chat_app: ChatApp, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The check reads the file where the browser put it; a limit crossed only on the second reading (near
+    its edge) reads the workspace copy, whose path the message must not show."""
+    import qa.assistant
+    from index.errors import DocumentTooCostlyError
+
+    upload = tmp_path / "report.txt"
+    upload.write_text("The ferry to Orlund leaves at noon every Tuesday.", encoding="utf-8")
+
+    def costly(paths, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise DocumentTooCostlyError(f"{paths[-1]}: reading it took over 1 s of CPU, the limit for one file")
+
+    monkeypatch.setattr(qa.assistant.Assistant, "from_paths", costly)
+    with pytest.raises(gr.Error) as refused:
+        chat_app.add_documents([str(upload)], session="s")
+    message = str(refused.value)
+    assert "Nothing was added: report.txt: reading it took over 1 s of CPU" in message
+    assert "\n" not in message and str(chat_app._uploads("s").upload_dir) not in message  # type: ignore[union-attr]
+    assert chat_app._uploads("s").files == []  # type: ignore[union-attr]
+
+
 def test_sessions_without_a_page_expire_and_free_their_upload_slots(chat_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """A script's session hashes send no heartbeat, so no page-close ever ends them: idleness does."""
     import time
