@@ -510,6 +510,53 @@ def read_files(files: Sequence[Path], *, show_progress: bool = False, limits: Re
     return sources
 
 
+def read_changed(
+    files: Sequence[Path],
+    known: Mapping[str, tuple[FileStamp, Document]],
+    *,
+    show_progress: bool = False,
+    limits: ReadLimits | None = None,
+) -> list[Source | Document]:
+    """Like :func:`read_files`, but a file whose stamp is one ``known`` recorded (by path) is not read:
+    the document ``known`` holds for it is returned instead, already split.
+
+    One new file in a folder of thousands (a chat upload beside a served folder, ``qa index DIR``
+    again) then reads one file, not thousands; the stamp is the same check that lets an unchanged
+    index open without reading anything (:func:`files_unchanged`). Repeated texts are skipped as by
+    :func:`read_files`, the first in ``files`` kept.
+    """
+    from tqdm import tqdm
+
+    unchanged: dict[Path, Document] = {}
+    for file in files:
+        entry = known.get(str(file))
+        if entry is None:
+            continue
+        try:
+            if FileStamp.of(os.stat(file)) == entry[0]:
+                unchanged[file] = entry[1]
+        except OSError:
+            continue  # gone or unreadable: reading it says which
+    to_read = [f for f in files if f not in unchanged]
+    quiet = not show_progress or len(to_read) < PROGRESS_MIN_FILES
+    bar = tqdm(total=len(to_read), desc="reading documents", unit="file", disable=quiet)
+    found: list[Source | Document] = []
+    seen: dict[str, str] = {}
+    with bar:
+        for file in files:
+            if file in unchanged:
+                item: Source | Document = unchanged[file]
+            else:
+                item = _read_resolved(file, limits)
+                bar.update(1)
+            if item.sha256 in seen:
+                logger.warning("%s has the same text as %s; indexing it once", item.path, seen[item.sha256])
+                continue
+            seen[item.sha256] = item.path
+            found.append(item)
+    return found
+
+
 PROGRESS_MIN_FILES = 50
 
 

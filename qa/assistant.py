@@ -22,12 +22,13 @@ from index.documents import (
     Sentence,
     Source,
     expand_paths,
-    read_files,
+    read_changed,
 )
 from index.embedders.sentence_transformer import Embedder, load_embedder, resolve_model
 from index.stores.local import (
     Corpus,
     PassageIndex,
+    PassageSettings,
     build_index,
     built_alike,
     check_index_dir,
@@ -50,6 +51,7 @@ from qa.selection import select
 
 if TYPE_CHECKING:
     from index.stores.postgres import PgStore
+    from index.stores.vectors import SearchSettings
 
 logger = logging.getLogger(__name__)
 
@@ -609,17 +611,29 @@ def _open_or_build(
     differs, every file is read and hashed (:func:`_load_or_build`).
     """
     check_index_dir(directory)
+    base = previous if previous is not None and built_alike(previous.manifest, *_built_by(embedder, settings)) else None
     with contextlib.suppress(IndexStoreError):  # no index, or a damaged one: _load_or_build says which
         manifest = read_manifest(directory)
-        if built_alike(manifest, embedder.name, settings.passages, settings.search) and stamps_match(manifest, files):
-            return load_index(directory, model=embedder.name, manifest=manifest)
-    # Read and hashed, not split: a current index already holds every sentence.
-    sources = read_files(files, show_progress=show_progress, limits=settings.read_limits)
-    return _load_or_build(sources, embedder, directory, settings, show_progress, previous, must_save)
+        if built_alike(manifest, *_built_by(embedder, settings)):
+            if stamps_match(manifest, files):
+                return load_index(directory, model=embedder.name, manifest=manifest)
+            if base is None or base.manifest.files != manifest.files:
+                base = load_index(directory, model=embedder.name, manifest=manifest)
+    # Files an index holds with their stamps unchanged are taken from it; the rest are read and hashed,
+    # not split (a current index already holds every sentence).
+    known = {}
+    if base is not None:
+        known = {r.path: (r.stamp, base.document(r.path)) for r in base.manifest.documents if r.stamp is not None}
+    sources = read_changed(files, known, show_progress=show_progress, limits=settings.read_limits)
+    return _load_or_build(sources, embedder, directory, settings, show_progress, base or previous, must_save)
+
+
+def _built_by(embedder: Embedder, settings: Settings) -> tuple[str, PassageSettings, SearchSettings]:
+    return embedder.name, settings.passages, settings.search
 
 
 def _load_or_build(
-    sources: Sequence[Source] | Sequence[Document],
+    sources: Sequence[Source | Document],
     embedder: Embedder,
     directory: Path,
     settings: Settings,
@@ -629,7 +643,9 @@ def _load_or_build(
 ) -> PassageIndex:
     """Reload the index in ``directory`` if it is current, else split the documents, build and save it."""
     check_index_dir(directory)  # before minutes of embedding, not after
-    stamps = {s.path: s.stamp for s in sources if isinstance(s, Source)}
+    # A document taken from an index unread keeps the stamp that index recorded for it.
+    recorded = {r.path: r.stamp for r in given.manifest.documents} if given is not None else {}
+    stamps = {s.path: s.stamp if isinstance(s, Source) else recorded.get(s.path) for s in sources}
     previous = None
     manifest_of_given = given.manifest if given is not None else None
     if manifest_of_given and built_alike(manifest_of_given, embedder.name, settings.passages, settings.search):
@@ -645,7 +661,8 @@ def _load_or_build(
                 logger.debug("cannot record file stamps in %s (%s); the next open reads the files", directory, exc)
             return load_index(directory, model=embedder.name, manifest=manifest)
         logger.info("documents, model or settings changed; rebuilding the index in %s", directory)
-        if manifest.model == embedder.name and manifest.passage_settings == settings.passages:
+        alike = manifest.model == embedder.name and manifest.passage_settings == settings.passages
+        if alike and (previous is None or previous.manifest.files != manifest.files):
             previous = load_index(directory, model=embedder.name)  # its vectors for unchanged passages
     except IndexNotFoundError:
         logger.info("building a new index in %s", directory)
@@ -669,7 +686,8 @@ def _load_or_build(
     )
     del previous  # its FAISS index may be large
     try:
-        save_index(index, directory, stamps=stamps)
+        # The saved manifest (its stamps) goes with the index: the next upload reads only the new file.
+        index = dataclasses.replace(index, manifest=save_index(index, directory, stamps=stamps))
     except OSError as exc:
         if must_save:
             raise IndexStoreError(

@@ -767,7 +767,7 @@ def _assemble(
 
 def is_current(
     manifest: Manifest,
-    documents: Sequence[Document] | Sequence[Source],
+    documents: Sequence[Document | Source],
     model: str,
     settings: PassageSettings,
     search: SearchSettings = DEFAULT_SEARCH,
