@@ -659,6 +659,8 @@ def _load_or_build(
                     manifest = refreshed
             except OSError as exc:
                 logger.debug("cannot record file stamps in %s (%s); the next open reads the files", directory, exc)
+            if given is not None and given.manifest.files == manifest.files:  # this generation, loaded already
+                return dataclasses.replace(given, manifest=manifest)
             return load_index(directory, model=embedder.name, manifest=manifest)
         logger.info("documents, model or settings changed; rebuilding the index in %s", directory)
         alike = manifest.model == embedder.name and manifest.passage_settings == settings.passages
