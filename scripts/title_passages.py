@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from index.embedders.sentence_transformer import load_embedder  # noqa: E402
 from index.stores.keywords import KeywordIndex  # noqa: E402
-from index.stores.local import load_index  # noqa: E402
+from index.stores.local import PassageIndex, load_index  # noqa: E402
 from qa.bench.library import plan  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.evaluation.runner import gold_sentences  # noqa: E402
@@ -45,15 +45,9 @@ def first_gold_rank(
     return next((r for r, (i, _) in enumerate(ranked, 1) if i in gold), None)
 
 
-def main() -> int:
-    index = load_index(Settings.from_env().home / "library-bench" / "index")
-    plain = index.faiss_index.reconstruct_n(0, index.faiss_index.ntotal).astype(np.float32)
-    texts = [p.text for p in index.passages]
-    titled_texts = [f"{title_of(p.document)}\n{p.text}" for p in index.passages]
-    embedder = load_embedder()
-    titled = embedder.encode(titled_texts, show_progress=True)
-    keywords = {False: index.keywords, True: KeywordIndex.build(titled_texts)}
-    vectors = {False: plain, True: titled}
+def fit_questions(index: PassageIndex) -> list[tuple[str, set[int]]]:
+    """The library benchmark's fit-part answerable questions, each with the ids of the passages of
+    ``index`` (its library) that hold a gold sentence."""
     _, articles = plan()
     asked: list[tuple[str, set[int]]] = []
     for article in articles:
@@ -70,6 +64,19 @@ def main() -> int:
                     and any((s.document, s.start, s.end) in gold for s in (index.sentences[j] for j in p.sentence_ids))
                 }
                 asked.append((q.question, ids))
+    return asked
+
+
+def main() -> int:
+    index = load_index(Settings.from_env().home / "library-bench" / "index")
+    plain = index.faiss_index.reconstruct_n(0, index.faiss_index.ntotal).astype(np.float32)
+    texts = [p.text for p in index.passages]
+    titled_texts = [f"{title_of(p.document)}\n{p.text}" for p in index.passages]
+    embedder = load_embedder()
+    titled = embedder.encode(titled_texts, show_progress=True)
+    keywords = {False: index.keywords, True: KeywordIndex.build(titled_texts)}
+    vectors = {False: plain, True: titled}
+    asked = fit_questions(index)
     questions = embedder.encode([q for q, _ in asked])
     print(f"{len(asked)} questions, {len(texts):,} passages")
     print("| title in | recall@1 | @5 | @10 | @20 |\n|---|---|---|---|---|")
