@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from index.errors import (
     ConfigError,
@@ -496,18 +497,28 @@ def read_files(files: Sequence[Path], *, show_progress: bool = False, limits: Re
     """
     from tqdm import tqdm
 
-    sources: list[Source] = []
-    seen: dict[str, str] = {}
     # A bar only where there is something to wait for: a folder of a few files reads in a blink.
     quiet = not show_progress or len(files) < PROGRESS_MIN_FILES
-    for path in tqdm(files, desc="reading documents", unit="file", disable=quiet):
-        source = _read_resolved(path, limits)
-        if source.sha256 in seen:
-            logger.warning("%s has the same text as %s; indexing it once", source.path, seen[source.sha256])
+    return _each_text_once(
+        _read_resolved(path, limits) for path in tqdm(files, desc="reading documents", unit="file", disable=quiet)
+    )
+
+
+_Read = TypeVar("_Read", Source, Source | Document)
+
+
+def _each_text_once(items: Iterable[_Read]) -> list[_Read]:
+    """``items`` in order, each text once: a later file with a text already seen is skipped with a warning
+    (two copies would fill the top passages with the same sentences)."""
+    kept: list[_Read] = []
+    seen: dict[str, str] = {}
+    for item in items:
+        if item.sha256 in seen:
+            logger.warning("%s has the same text as %s; indexing it once", item.path, seen[item.sha256])
             continue
-        seen[source.sha256] = source.path
-        sources.append(source)
-    return sources
+        seen[item.sha256] = item.path
+        kept.append(item)
+    return kept
 
 
 def read_changed(
@@ -537,24 +548,18 @@ def read_changed(
                 unchanged[file] = entry[1]
         except OSError:
             continue  # gone or unreadable: reading it says which
-    to_read = [f for f in files if f not in unchanged]
-    quiet = not show_progress or len(to_read) < PROGRESS_MIN_FILES
-    bar = tqdm(total=len(to_read), desc="reading documents", unit="file", disable=quiet)
-    found: list[Source | Document] = []
-    seen: dict[str, str] = {}
-    with bar:
-        for file in files:
+    to_read = sum(f not in unchanged for f in files)
+    quiet = not show_progress or to_read < PROGRESS_MIN_FILES
+    with tqdm(total=to_read, desc="reading documents", unit="file", disable=quiet) as bar:
+
+        def each(file: Path) -> Source | Document:
             if file in unchanged:
-                item: Source | Document = unchanged[file]
-            else:
-                item = _read_resolved(file, limits)
-                bar.update(1)
-            if item.sha256 in seen:
-                logger.warning("%s has the same text as %s; indexing it once", item.path, seen[item.sha256])
-                continue
-            seen[item.sha256] = item.path
-            found.append(item)
-    return found
+                return unchanged[file]
+            source = _read_resolved(file, limits)
+            bar.update(1)
+            return source
+
+        return _each_text_once(each(file) for file in files)
 
 
 PROGRESS_MIN_FILES = 50

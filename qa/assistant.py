@@ -648,11 +648,11 @@ def _load_or_build(
     stamps = {s.path: s.stamp if isinstance(s, Source) else recorded.get(s.path) for s in sources}
     previous = None
     manifest_of_given = given.manifest if given is not None else None
-    if manifest_of_given and built_alike(manifest_of_given, embedder.name, settings.passages, settings.search):
+    if manifest_of_given and built_alike(manifest_of_given, *_built_by(embedder, settings)):
         previous = given
     try:
         manifest = read_manifest(directory)
-        if is_current(manifest, sources, embedder.name, settings.passages, settings.search):
+        if is_current(manifest, sources, *_built_by(embedder, settings)):
             try:  # same text, new stamps (touched, or settled since): record them so the next open reads nothing
                 refreshed = refresh_stamps(directory, manifest, stamps)
                 if refreshed.files == manifest.files:  # else another process saved meanwhile: load what was checked
